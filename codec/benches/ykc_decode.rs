@@ -1,0 +1,2 @@
+//! Placeholder until the YKC codec lands.
+fn main() {}

@@ -1,0 +1,1 @@
+//! OCPP-J RPC framing and typed payloads.

@@ -1,0 +1,5 @@
+//! `device-sim`: plays EV chargers against a gateway.
+
+fn main() {
+    println!("device-sim {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,1 @@
+//! Command-line subcommands that are not the server itself.
