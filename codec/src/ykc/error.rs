@@ -102,6 +102,14 @@ pub enum YkcError {
         /// Body offset where input ran out.
         offset: usize,
     },
+    /// A body to encode does not fit the one-byte length field.
+    #[error("frame type 0x{frame_type:02X}: body of {len} bytes does not fit the length byte")]
+    BodyTooLong {
+        /// Frame type.
+        frame_type: u8,
+        /// Body length.
+        len: usize,
+    },
 }
 
 impl YkcError {
@@ -120,6 +128,7 @@ impl YkcError {
             YkcError::Bcd { .. } => "ykc_bcd",
             YkcError::Gbt { .. } => "ykc_gbt",
             YkcError::Truncated { .. } => "ykc_truncated",
+            YkcError::BodyTooLong { .. } => "ykc_body_too_long",
         }
     }
 }

@@ -691,12 +691,16 @@ impl Message {
         }
     }
 
-    /// Encodes the whole frame with the given sequence bytes, unencrypted, CRC low byte first; `None` only if the
-    /// body does not fit the length byte (an `Unknown` body over 251 bytes).
-    pub fn encode_frame(&self, seq: [u8; 2]) -> Option<Bytes> {
+    /// Encodes the whole frame with the given sequence bytes, unencrypted, CRC low byte first. Fails only when
+    /// the body does not fit the length byte (an `Unknown` or partial body over 251 bytes).
+    pub fn encode_frame(&self, seq: [u8; 2]) -> Result<Bytes, YkcError> {
         let mut body = Vec::with_capacity(crate::ykc::frame::MAX_LENGTH);
         self.encode_body(&mut body);
-        encode_frame(seq, ENCRYPTION_NONE, self.frame_type(), &body)
+        let frame_type = self.frame_type();
+        encode_frame(seq, ENCRYPTION_NONE, frame_type, &body).ok_or(YkcError::BodyTooLong {
+            frame_type,
+            len: body.len(),
+        })
     }
 
     /// The message-level field deviation this message carries, if any.
