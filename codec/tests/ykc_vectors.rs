@@ -15,7 +15,11 @@ fn check(id: &str, unmapped: &[&str]) {
     let b = &v.bytes;
     let n = b.len();
     // Envelope facts every vector states.
-    assert_eq!(hex_upper(&b[2..4]), e["seq_bytes"].as_str().unwrap(), "{id}: seq bytes");
+    assert_eq!(
+        hex_upper(&b[2..4]),
+        e["seq_bytes"].as_str().unwrap(),
+        "{id}: seq bytes"
+    );
     let crc = parse_hex_u16(e["crc_modbus"].as_str().unwrap());
     assert_eq!(crc16(&b[2..n - 2]), crc, "{id}: CRC-16/MODBUS");
     assert_eq!(b[5], v.frame_type, "{id}: frame type byte");
@@ -24,12 +28,23 @@ fn check(id: &str, unmapped: &[&str]) {
     let result = ykc::decode(b.clone());
     let salvaged_body = if v.crc_order == "bad" {
         let wire = u16::from_le_bytes([b[n - 2], b[n - 1]]);
-        assert_eq!(result.unwrap_err(), YkcError::BadCrc { expected: crc, got: wire }, "{id}");
+        assert_eq!(
+            result.unwrap_err(),
+            YkcError::BadCrc {
+                expected: crc,
+                got: wire
+            },
+            "{id}"
+        );
         body_on_wire
     } else if !v.length_ok {
         let declared = e["declared_length"].as_u64().unwrap() as usize;
         let actual = e["actual_length"].as_u64().unwrap() as usize;
-        assert_eq!(result.unwrap_err(), YkcError::LengthMismatch { declared, actual }, "{id}");
+        assert_eq!(
+            result.unwrap_err(),
+            YkcError::LengthMismatch { declared, actual },
+            "{id}"
+        );
         // The stream decoder would cut `declared + 4` bytes and find a bad CRC in them.
         let cut = ykc::Frame::parse(b.slice(..declared + 4)).unwrap_err();
         assert_eq!(cut.kind(), "ykc_bad_crc", "{id}: length-framed cut");
@@ -40,7 +55,11 @@ fn check(id: &str, unmapped: &[&str]) {
         let err = result.unwrap_err();
         assert_eq!(
             err,
-            YkcError::BodyLength { frame_type: v.frame_type, expected, got },
+            YkcError::BodyLength {
+                frame_type: v.frame_type,
+                expected,
+                got
+            },
             "{id}"
         );
         assert_eq!(err.kind(), "ykc_body_length");
@@ -50,7 +69,11 @@ fn check(id: &str, unmapped: &[&str]) {
         bytes::Bytes::from(fitted)
     } else {
         let d = result.unwrap_or_else(|err| panic!("{id}: {err}"));
-        let want = if v.crc_order == "le" { CrcOrder::Spec } else { CrcOrder::Swapped };
+        let want = if v.crc_order == "le" {
+            CrcOrder::Spec
+        } else {
+            CrcOrder::Swapped
+        };
         assert_eq!(d.frame.crc_order, want, "{id}: crc order");
         assert_eq!(
             d.deviations().any(|x| x == Deviation::CrcSwapped),
@@ -59,7 +82,11 @@ fn check(id: &str, unmapped: &[&str]) {
         );
         assert_eq!(hex_upper(&d.frame.seq), e["seq_bytes"].as_str().unwrap());
         if let Some(len) = e.get("body_length") {
-            assert_eq!(d.frame.body.len() as u64, len.as_u64().unwrap(), "{id}: body length");
+            assert_eq!(
+                d.frame.body.len() as u64,
+                len.as_u64().unwrap(),
+                "{id}: body length"
+            );
         }
         assert_fields(id, e, &fields(&d.message, &d.frame.body), unmapped);
         return;

@@ -137,7 +137,10 @@ impl Tariff {
             .map(|(pile, model, p, loss_ratio, slots)| {
                 let mut prices = [0u32; 2 * TIERS];
                 for (dst, src) in prices.iter_mut().zip(p.chunks_exact(4)) {
-                    *dst = src.iter().rev().fold(0, |acc, b| (acc << 8) | u32::from(*b));
+                    *dst = src
+                        .iter()
+                        .rev()
+                        .fold(0, |acc, b| (acc << 8) | u32::from(*b));
                 }
                 Tariff {
                     pile,

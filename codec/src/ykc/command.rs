@@ -126,10 +126,13 @@ fn connector_gun(command: &'static str, connector: u16) -> Result<u8, CommandErr
 
 fn start_message(pile: PileNumber, a: &StartArgs) -> Result<RemoteStart, CommandError> {
     const NAME: &str = "start";
-    let serial_text = a.transaction_id.as_deref().ok_or(CommandError::MissingArgument {
-        command: NAME,
-        argument: "transaction_id",
-    })?;
+    let serial_text = a
+        .transaction_id
+        .as_deref()
+        .ok_or(CommandError::MissingArgument {
+            command: NAME,
+            argument: "transaction_id",
+        })?;
     let invalid = |argument| CommandError::InvalidArgument {
         command: NAME,
         argument,
@@ -225,7 +228,11 @@ pub fn prepare(
         CommandKind::Reset(a) => (
             Message::Reboot(Reboot {
                 pile,
-                control: if a.hard { EXECUTE_NOW } else { EXECUTE_WHEN_IDLE },
+                control: if a.hard {
+                    EXECUTE_NOW
+                } else {
+                    EXECUTE_WHEN_IDLE
+                },
             }),
             corr(ft::REBOOT_REPLY, None, None),
         ),
@@ -253,7 +260,11 @@ pub fn prepare(
         CommandKind::ChangeAvailability(a) => (
             Message::WorkParams(WorkParams {
                 pile,
-                work: if a.operative { WORK_ALLOWED } else { WORK_LOCKED },
+                work: if a.operative {
+                    WORK_ALLOWED
+                } else {
+                    WORK_LOCKED
+                },
                 max_power_pct: FULL_POWER_PCT,
             }),
             corr(ft::WORK_PARAMS_REPLY, None, None),
@@ -290,7 +301,11 @@ pub fn result_of(message: &Message) -> Option<CommandResultData> {
             outcome(r.result == RESULT_SUCCESS),
             json!({"failure_reason": r.failure_reason}),
         ),
-        Message::RebootReply(r) => ("reset", outcome(r.result == REPLY_SUCCESS), json!({"result": r.result})),
+        Message::RebootReply(r) => (
+            "reset",
+            outcome(r.result == REPLY_SUCCESS),
+            json!({"result": r.result}),
+        ),
         Message::UpdateReply(r) => (
             "update_firmware",
             outcome(r.result == UPDATE_SUCCESS),
@@ -355,8 +370,19 @@ mod tests {
 
     #[test]
     fn reset_soft_waits_for_idle() {
-        let p = prepare(&CommandKind::Reset(ResetArgs { hard: false }), pile(), [0, 0]).unwrap();
-        assert!(matches!(p.message, Message::Reboot(Reboot { control: EXECUTE_WHEN_IDLE, .. })));
+        let p = prepare(
+            &CommandKind::Reset(ResetArgs { hard: false }),
+            pile(),
+            [0, 0],
+        )
+        .unwrap();
+        assert!(matches!(
+            p.message,
+            Message::Reboot(Reboot {
+                control: EXECUTE_WHEN_IDLE,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -143,7 +143,10 @@ pub(crate) fn finish<'a, T>(
 }
 
 /// Serializes a byte array of any length as a sequence (serde's own impls stop at 32).
-pub(crate) fn ser_array<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ser_array<S: Serializer, const N: usize>(
+    v: &[u8; N],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_seq(v.iter())
 }
 
@@ -276,11 +279,7 @@ pub type Iccid = Bcd<10>;
 
 /// A strict BCD field of `N` bytes.
 pub(crate) fn bcd<const N: usize>(field: &'static str) -> impl Fn(&[u8]) -> PResult<'_, Bcd<N>> {
-    move |i| {
-        raw::<N>
-            .map_res(|b| Bcd::<N>::check(b, field))
-            .parse(i)
-    }
+    move |i| raw::<N>.map_res(|b| Bcd::<N>::check(b, field)).parse(i)
 }
 
 /// A BCD field of `N` bytes read as hex nibbles (no digit check).
@@ -408,7 +407,10 @@ impl Cp56Time2a {
     /// Encodes the 7 bytes; out-of-range fields are cut to their bit width.
     pub fn to_bytes(&self) -> [u8; CP56_LEN] {
         let [ms_lo, ms_hi] = self.millis.to_le_bytes();
-        let year = self.year.saturating_sub(CP56_EPOCH_YEAR).min(CP56_YEAR_MASK.into()) as u8;
+        let year = self
+            .year
+            .saturating_sub(CP56_EPOCH_YEAR)
+            .min(CP56_YEAR_MASK.into()) as u8;
         [
             ms_lo,
             ms_hi,
@@ -430,7 +432,9 @@ impl Cp56Time2a {
                 None
             }
         };
-        let sep = |at: usize, allowed: &[u8]| text.as_bytes().get(at).is_some_and(|b| allowed.contains(b));
+        let sep = |at: usize, allowed: &[u8]| {
+            text.as_bytes().get(at).is_some_and(|b| allowed.contains(b))
+        };
         if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"T ") && sep(13, b":") && sep(16, b":")) {
             return None;
         }

@@ -53,7 +53,16 @@ impl Login {
             u8_,
         )
             .map(
-                |(pile, pile_type, gun_count, protocol_version, program_version, network_type, sim, operator)| {
+                |(
+                    pile,
+                    pile_type,
+                    gun_count,
+                    protocol_version,
+                    program_version,
+                    network_type,
+                    sim,
+                    operator,
+                )| {
                     Login {
                         pile,
                         pile_type,

@@ -109,7 +109,18 @@ impl Update {
             u8_,
         )
             .map(
-                |(pile, pile_model, power_kw, server, port, user, password, path, control, timeout_min)| {
+                |(
+                    pile,
+                    pile_model,
+                    power_kw,
+                    server,
+                    port,
+                    user,
+                    password,
+                    path,
+                    control,
+                    timeout_min,
+                )| {
                     Update {
                         pile,
                         pile_model,

@@ -26,118 +26,7 @@ use super::time_sync::TimeSync;
 use super::transaction::{TransactionConfirm, TransactionRecord};
 use super::YkcError;
 
-/// The frame-type codes of V1.6 (§6 of the reference). Odd = pile → platform, even = platform → pile.
-pub mod frame_type {
-    /// Login.
-    pub const LOGIN: u8 = 0x01;
-    /// Login reply.
-    pub const LOGIN_REPLY: u8 = 0x02;
-    /// Heartbeat.
-    pub const HEARTBEAT: u8 = 0x03;
-    /// Heartbeat reply.
-    pub const HEARTBEAT_REPLY: u8 = 0x04;
-    /// Billing-model verification request.
-    pub const BILLING_MODEL_CHECK: u8 = 0x05;
-    /// Billing-model verification reply.
-    pub const BILLING_MODEL_CHECK_REPLY: u8 = 0x06;
-    /// Billing-model request.
-    pub const BILLING_MODEL_REQUEST: u8 = 0x09;
-    /// Billing-model request reply (tariff).
-    pub const BILLING_MODEL_REPLY: u8 = 0x0A;
-    /// Poll real-time data.
-    pub const POLL_REALTIME: u8 = 0x12;
-    /// Real-time monitoring data.
-    pub const REALTIME: u8 = 0x13;
-    /// Charging handshake (BRM).
-    pub const HANDSHAKE: u8 = 0x15;
-    /// Parameter configuration (BCP + CML).
-    pub const PARAMETER_CONFIG: u8 = 0x17;
-    /// Charge end (BSD + CSD).
-    pub const CHARGE_END: u8 = 0x19;
-    /// Error report (BEM + CEM).
-    pub const ERROR_REPORT: u8 = 0x1B;
-    /// BMS abort (BST).
-    pub const BMS_ABORT: u8 = 0x1D;
-    /// Charger abort (CST).
-    pub const CHARGER_ABORT: u8 = 0x21;
-    /// BMS demand and charger output (BCL + BCS + CCS).
-    pub const DEMAND: u8 = 0x23;
-    /// BMS information (BSM).
-    pub const BMS_INFO: u8 = 0x25;
-    /// The pile asks to start.
-    pub const START_REQUEST: u8 = 0x31;
-    /// The platform answers the start request.
-    pub const START_ANSWER: u8 = 0x32;
-    /// Remote start reply.
-    pub const REMOTE_START_REPLY: u8 = 0x33;
-    /// Remote start.
-    pub const REMOTE_START: u8 = 0x34;
-    /// Remote stop reply.
-    pub const REMOTE_STOP_REPLY: u8 = 0x35;
-    /// Remote stop.
-    pub const REMOTE_STOP: u8 = 0x36;
-    /// Transaction record.
-    pub const TRANSACTION_RECORD: u8 = 0x3B;
-    /// Transaction record confirmation.
-    pub const TRANSACTION_CONFIRM: u8 = 0x40;
-    /// Balance update reply.
-    pub const BALANCE_UPDATE_REPLY: u8 = 0x41;
-    /// Remote balance update.
-    pub const BALANCE_UPDATE: u8 = 0x42;
-    /// Offline-card sync reply.
-    pub const OFFLINE_CARD_SYNC_REPLY: u8 = 0x43;
-    /// Offline-card sync.
-    pub const OFFLINE_CARD_SYNC: u8 = 0x44;
-    /// Offline-card clear reply.
-    pub const OFFLINE_CARD_CLEAR_REPLY: u8 = 0x45;
-    /// Offline-card clear.
-    pub const OFFLINE_CARD_CLEAR: u8 = 0x46;
-    /// Offline-card query reply.
-    pub const OFFLINE_CARD_QUERY_REPLY: u8 = 0x47;
-    /// Offline-card query.
-    pub const OFFLINE_CARD_QUERY: u8 = 0x48;
-    /// Work-parameter set reply.
-    pub const WORK_PARAMS_REPLY: u8 = 0x51;
-    /// Work-parameter set.
-    pub const WORK_PARAMS: u8 = 0x52;
-    /// Time-sync reply.
-    pub const TIME_SYNC_REPLY: u8 = 0x55;
-    /// Time sync.
-    pub const TIME_SYNC: u8 = 0x56;
-    /// Billing-model set reply.
-    pub const BILLING_MODEL_SET_REPLY: u8 = 0x57;
-    /// Billing-model set.
-    pub const BILLING_MODEL_SET: u8 = 0x58;
-    /// Parking-lock status.
-    pub const PARKING_LOCK_STATUS: u8 = 0x61;
-    /// Parking-lock raise / lower.
-    pub const PARKING_LOCK_COMMAND: u8 = 0x62;
-    /// Parking-lock command reply.
-    pub const PARKING_LOCK_REPLY: u8 = 0x63;
-    /// Remote reboot reply.
-    pub const REBOOT_REPLY: u8 = 0x91;
-    /// Remote reboot.
-    pub const REBOOT: u8 = 0x92;
-    /// Remote update reply.
-    pub const UPDATE_REPLY: u8 = 0x93;
-    /// Remote update.
-    pub const UPDATE: u8 = 0x94;
-    /// The pile asks to start parallel charging.
-    pub const PARALLEL_START_REQUEST: u8 = 0xA1;
-    /// The platform answers the parallel start request.
-    pub const PARALLEL_START_ANSWER: u8 = 0xA2;
-    /// Remote parallel start reply.
-    pub const PARALLEL_REMOTE_START_REPLY: u8 = 0xA3;
-    /// Remote parallel start.
-    pub const PARALLEL_REMOTE_START: u8 = 0xA4;
-
-    /// Whether frames of this type go pile → platform (odd types).
-    pub const fn is_uplink(frame_type: u8) -> bool {
-        frame_type % 2 == 1
-    }
-}
-
-use frame_type as ft;
+use super::frame_type as ft;
 
 /// One decoded YKC message. Serializes as `{"type": "<variant>", …fields}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -321,7 +210,10 @@ impl Message {
     }
 
     /// Decodes the message of a frame, decrypting a 3DES body with `cipher` when one is given.
-    pub fn decode_with(frame: &Frame, cipher: Option<&dyn BodyCipher>) -> Result<Message, YkcError> {
+    pub fn decode_with(
+        frame: &Frame,
+        cipher: Option<&dyn BodyCipher>,
+    ) -> Result<Message, YkcError> {
         let frame_type = frame.frame_type;
         match (frame.encryption, cipher) {
             (ENCRYPTION_NONE, _) => Message::decode_body(frame_type, &frame.body),
@@ -339,62 +231,27 @@ impl Message {
     /// Decodes a clear body of the given frame type.
     pub fn decode_body(frame_type: u8, body: &Bytes) -> Result<Message, YkcError> {
         let b: &[u8] = body;
+        // Decodes a fixed-length layout: checks the body length, then parses.
+        macro_rules! fixed {
+            ($ty:ident) => {
+                exact(frame_type, b, $ty::BODY_LEN, $ty::parse)?
+            };
+        }
         Ok(match frame_type {
-            ft::LOGIN => Message::Login(exact(frame_type, b, Login::BODY_LEN, Login::parse)?),
-            ft::LOGIN_REPLY => Message::LoginReply(exact(
-                frame_type,
-                b,
-                LoginReply::BODY_LEN,
-                LoginReply::parse,
-            )?),
-            ft::HEARTBEAT => {
-                Message::Heartbeat(exact(frame_type, b, Heartbeat::BODY_LEN, Heartbeat::parse)?)
+            ft::LOGIN => Message::Login(fixed!(Login)),
+            ft::LOGIN_REPLY => Message::LoginReply(fixed!(LoginReply)),
+            ft::HEARTBEAT => Message::Heartbeat(fixed!(Heartbeat)),
+            ft::HEARTBEAT_REPLY => Message::HeartbeatReply(fixed!(HeartbeatReply)),
+            ft::BILLING_MODEL_CHECK => Message::BillingModelCheck(fixed!(BillingModelCheck)),
+            ft::BILLING_MODEL_CHECK_REPLY => {
+                Message::BillingModelCheckReply(fixed!(BillingModelCheckReply))
             }
-            ft::HEARTBEAT_REPLY => Message::HeartbeatReply(exact(
-                frame_type,
-                b,
-                HeartbeatReply::BODY_LEN,
-                HeartbeatReply::parse,
-            )?),
-            ft::BILLING_MODEL_CHECK => Message::BillingModelCheck(exact(
-                frame_type,
-                b,
-                BillingModelCheck::BODY_LEN,
-                BillingModelCheck::parse,
-            )?),
-            ft::BILLING_MODEL_CHECK_REPLY => Message::BillingModelCheckReply(exact(
-                frame_type,
-                b,
-                BillingModelCheckReply::BODY_LEN,
-                BillingModelCheckReply::parse,
-            )?),
-            ft::BILLING_MODEL_REQUEST => Message::BillingModelRequest(exact(
-                frame_type,
-                b,
-                BillingModelRequest::BODY_LEN,
-                BillingModelRequest::parse,
-            )?),
-            ft::BILLING_MODEL_REPLY => {
-                Message::BillingModelReply(exact(frame_type, b, Tariff::BODY_LEN, Tariff::parse)?)
-            }
-            ft::POLL_REALTIME => Message::PollRealtime(exact(
-                frame_type,
-                b,
-                PollRealtime::BODY_LEN,
-                PollRealtime::parse,
-            )?),
-            ft::REALTIME => {
-                Message::Realtime(exact(frame_type, b, Realtime::BODY_LEN, Realtime::parse)?)
-            }
-            ft::HANDSHAKE => {
-                Message::Handshake(exact(frame_type, b, Handshake::BODY_LEN, Handshake::parse)?)
-            }
-            ft::PARAMETER_CONFIG => Message::ParameterConfig(exact(
-                frame_type,
-                b,
-                ParameterConfig::BODY_LEN,
-                ParameterConfig::parse,
-            )?),
+            ft::BILLING_MODEL_REQUEST => Message::BillingModelRequest(fixed!(BillingModelRequest)),
+            ft::BILLING_MODEL_REPLY => Message::BillingModelReply(fixed!(Tariff)),
+            ft::POLL_REALTIME => Message::PollRealtime(fixed!(PollRealtime)),
+            ft::REALTIME => Message::Realtime(fixed!(Realtime)),
+            ft::HANDSHAKE => Message::Handshake(fixed!(Handshake)),
+            ft::PARAMETER_CONFIG => Message::ParameterConfig(fixed!(ParameterConfig)),
             ft::CHARGE_END => {
                 let expected = if b.len() == ChargeEnd::BODY_LEN_TRAILING {
                     ChargeEnd::BODY_LEN_TRAILING
@@ -403,61 +260,17 @@ impl Message {
                 };
                 Message::ChargeEnd(exact(frame_type, b, expected, ChargeEnd::parse)?)
             }
-            ft::ERROR_REPORT => Message::ErrorReport(exact(
-                frame_type,
-                b,
-                ErrorReport::BODY_LEN,
-                ErrorReport::parse,
-            )?),
-            ft::BMS_ABORT => {
-                Message::BmsAbort(exact(frame_type, b, BmsAbort::BODY_LEN, BmsAbort::parse)?)
-            }
-            ft::CHARGER_ABORT => Message::ChargerAbort(exact(
-                frame_type,
-                b,
-                ChargerAbort::BODY_LEN,
-                ChargerAbort::parse,
-            )?),
-            ft::DEMAND => Message::Demand(exact(frame_type, b, Demand::BODY_LEN, Demand::parse)?),
-            ft::BMS_INFO => {
-                Message::BmsInfo(exact(frame_type, b, BmsInfo::BODY_LEN, BmsInfo::parse)?)
-            }
-            ft::START_REQUEST => Message::StartRequest(exact(
-                frame_type,
-                b,
-                StartRequest::BODY_LEN,
-                StartRequest::parse,
-            )?),
-            ft::START_ANSWER => Message::StartAnswer(exact(
-                frame_type,
-                b,
-                StartAnswer::BODY_LEN,
-                StartAnswer::parse,
-            )?),
-            ft::REMOTE_START_REPLY => Message::RemoteStartReply(exact(
-                frame_type,
-                b,
-                RemoteStartReply::BODY_LEN,
-                RemoteStartReply::parse,
-            )?),
-            ft::REMOTE_START => Message::RemoteStart(exact(
-                frame_type,
-                b,
-                RemoteStart::BODY_LEN,
-                RemoteStart::parse,
-            )?),
-            ft::REMOTE_STOP_REPLY => Message::RemoteStopReply(exact(
-                frame_type,
-                b,
-                RemoteStopReply::BODY_LEN,
-                RemoteStopReply::parse,
-            )?),
-            ft::REMOTE_STOP => Message::RemoteStop(exact(
-                frame_type,
-                b,
-                RemoteStop::BODY_LEN,
-                RemoteStop::parse,
-            )?),
+            ft::ERROR_REPORT => Message::ErrorReport(fixed!(ErrorReport)),
+            ft::BMS_ABORT => Message::BmsAbort(fixed!(BmsAbort)),
+            ft::CHARGER_ABORT => Message::ChargerAbort(fixed!(ChargerAbort)),
+            ft::DEMAND => Message::Demand(fixed!(Demand)),
+            ft::BMS_INFO => Message::BmsInfo(fixed!(BmsInfo)),
+            ft::START_REQUEST => Message::StartRequest(fixed!(StartRequest)),
+            ft::START_ANSWER => Message::StartAnswer(fixed!(StartAnswer)),
+            ft::REMOTE_START_REPLY => Message::RemoteStartReply(fixed!(RemoteStartReply)),
+            ft::REMOTE_START => Message::RemoteStart(fixed!(RemoteStart)),
+            ft::REMOTE_STOP_REPLY => Message::RemoteStopReply(fixed!(RemoteStopReply)),
+            ft::REMOTE_STOP => Message::RemoteStop(fixed!(RemoteStop)),
             ft::TRANSACTION_RECORD => {
                 let expected = if b.len() == TransactionRecord::BODY_LEN_FIVE_TIERS {
                     TransactionRecord::BODY_LEN_FIVE_TIERS
@@ -471,24 +284,9 @@ impl Message {
                     TransactionRecord::parse,
                 )?))
             }
-            ft::TRANSACTION_CONFIRM => Message::TransactionConfirm(exact(
-                frame_type,
-                b,
-                TransactionConfirm::BODY_LEN,
-                TransactionConfirm::parse,
-            )?),
-            ft::BALANCE_UPDATE_REPLY => Message::BalanceUpdateReply(exact(
-                frame_type,
-                b,
-                BalanceUpdateReply::BODY_LEN,
-                BalanceUpdateReply::parse,
-            )?),
-            ft::BALANCE_UPDATE => Message::BalanceUpdate(exact(
-                frame_type,
-                b,
-                BalanceUpdate::BODY_LEN,
-                BalanceUpdate::parse,
-            )?),
+            ft::TRANSACTION_CONFIRM => Message::TransactionConfirm(fixed!(TransactionConfirm)),
+            ft::BALANCE_UPDATE_REPLY => Message::BalanceUpdateReply(fixed!(BalanceUpdateReply)),
+            ft::BALANCE_UPDATE => Message::BalanceUpdate(fixed!(BalanceUpdate)),
             ft::OFFLINE_CARD_SYNC_REPLY => {
                 Message::OfflineCardSyncReply(partial(frame_type, body, Layout::Pile)?)
             }
@@ -507,33 +305,14 @@ impl Message {
             ft::OFFLINE_CARD_QUERY => {
                 Message::OfflineCardQuery(partial(frame_type, body, Layout::Pile)?)
             }
-            ft::WORK_PARAMS_REPLY => Message::WorkParamsReply(exact(
-                frame_type,
-                b,
-                WorkParamsReply::BODY_LEN,
-                WorkParamsReply::parse,
-            )?),
-            ft::WORK_PARAMS => Message::WorkParams(exact(
-                frame_type,
-                b,
-                WorkParams::BODY_LEN,
-                WorkParams::parse,
-            )?),
-            ft::TIME_SYNC_REPLY => {
-                Message::TimeSyncReply(exact(frame_type, b, TimeSync::BODY_LEN, TimeSync::parse)?)
+            ft::WORK_PARAMS_REPLY => Message::WorkParamsReply(fixed!(WorkParamsReply)),
+            ft::WORK_PARAMS => Message::WorkParams(fixed!(WorkParams)),
+            ft::TIME_SYNC_REPLY => Message::TimeSyncReply(fixed!(TimeSync)),
+            ft::TIME_SYNC => Message::TimeSync(fixed!(TimeSync)),
+            ft::BILLING_MODEL_SET_REPLY => {
+                Message::BillingModelSetReply(fixed!(BillingModelSetReply))
             }
-            ft::TIME_SYNC => {
-                Message::TimeSync(exact(frame_type, b, TimeSync::BODY_LEN, TimeSync::parse)?)
-            }
-            ft::BILLING_MODEL_SET_REPLY => Message::BillingModelSetReply(exact(
-                frame_type,
-                b,
-                BillingModelSetReply::BODY_LEN,
-                BillingModelSetReply::parse,
-            )?),
-            ft::BILLING_MODEL_SET => {
-                Message::BillingModelSet(exact(frame_type, b, Tariff::BODY_LEN, Tariff::parse)?)
-            }
+            ft::BILLING_MODEL_SET => Message::BillingModelSet(fixed!(Tariff)),
             ft::PARKING_LOCK_STATUS => {
                 Message::ParkingLockStatus(partial(frame_type, body, Layout::PileGunBin)?)
             }
@@ -543,31 +322,19 @@ impl Message {
             ft::PARKING_LOCK_REPLY => {
                 Message::ParkingLockReply(partial(frame_type, body, Layout::PileGunBin)?)
             }
-            ft::REBOOT_REPLY => Message::RebootReply(exact(
-                frame_type,
-                b,
-                PileResult::BODY_LEN,
-                PileResult::parse,
-            )?),
-            ft::REBOOT => Message::Reboot(exact(frame_type, b, Reboot::BODY_LEN, Reboot::parse)?),
-            ft::UPDATE_REPLY => Message::UpdateReply(exact(
-                frame_type,
-                b,
-                PileResult::BODY_LEN,
-                PileResult::parse,
-            )?),
-            ft::UPDATE => Message::Update(exact(frame_type, b, Update::BODY_LEN, Update::parse)?),
+            ft::REBOOT_REPLY => Message::RebootReply(fixed!(PileResult)),
+            ft::REBOOT => Message::Reboot(fixed!(Reboot)),
+            ft::UPDATE_REPLY => Message::UpdateReply(fixed!(PileResult)),
+            ft::UPDATE => Message::Update(fixed!(Update)),
             ft::PARALLEL_START_REQUEST => {
                 Message::ParallelStartRequest(partial(frame_type, body, Layout::PileGun)?)
             }
             ft::PARALLEL_START_ANSWER => {
                 Message::ParallelStartAnswer(partial(frame_type, body, Layout::SerialPileGun)?)
             }
-            ft::PARALLEL_REMOTE_START_REPLY => Message::ParallelRemoteStartReply(partial(
-                frame_type,
-                body,
-                Layout::SerialPileGun,
-            )?),
+            ft::PARALLEL_REMOTE_START_REPLY => {
+                Message::ParallelRemoteStartReply(partial(frame_type, body, Layout::SerialPileGun)?)
+            }
             ft::PARALLEL_REMOTE_START => {
                 Message::ParallelRemoteStart(partial(frame_type, body, Layout::SerialPileGun)?)
             }

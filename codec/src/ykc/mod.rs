@@ -18,6 +18,7 @@ pub mod command;
 pub mod encoding;
 mod error;
 pub mod frame;
+pub mod frame_type;
 pub mod heartbeat;
 pub mod login;
 pub mod maintenance;
@@ -36,7 +37,7 @@ pub use encoding::{
 };
 pub use error::YkcError;
 pub use frame::{crc16, encode_frame, BodyCipher, CrcOrder, Frame};
-pub use message::{decode, frame_type, Decoded, Deviation, Message};
+pub use message::{decode, Decoded, Deviation, Message};
 pub use normalize::normalize;
 
 /// Protocol name for events, `ykc/1.6`.

@@ -161,7 +161,13 @@ fn bms<const N: usize>(prefix: &BmsPrefix, parts: [Gbt; N]) -> Vec<Observation> 
     let pile = prefix.pile.to_string();
     parts
         .into_iter()
-        .map(|m| Observation::connector(pile.clone(), u16::from(prefix.gun), EventBody::Bms(Box::new(m))))
+        .map(|m| {
+            Observation::connector(
+                pile.clone(),
+                u16::from(prefix.gun),
+                EventBody::Bms(Box::new(m)),
+            )
+        })
         .collect()
 }
 
@@ -201,7 +207,8 @@ fn realtime(r: &Realtime) -> Vec<Observation> {
                 status: connector_status(r),
                 vendor_status: format!("0x{:02X}", r.status),
                 plugged: Some(r.plugged == YES),
-                gun_returned: (r.gun_returned != GUN_RETURNED_UNKNOWN).then_some(r.gun_returned == YES),
+                gun_returned: (r.gun_returned != GUN_RETURNED_UNKNOWN)
+                    .then_some(r.gun_returned == YES),
                 errors,
                 info: None,
             }),
@@ -234,7 +241,12 @@ fn realtime(r: &Realtime) -> Vec<Observation> {
             gun,
             EventBody::Alarm(AlarmData {
                 code: format!("ykc.hw.{code}"),
-                severity: if code == "emergency_stop" { "critical" } else { "major" }.into(),
+                severity: if code == "emergency_stop" {
+                    "critical"
+                } else {
+                    "major"
+                }
+                .into(),
                 text: text.into(),
                 active: true,
             }),
@@ -249,7 +261,9 @@ fn transaction(t: &TransactionRecord) -> Vec<Observation> {
     let serial = t.serial.to_string();
     let reason = stop_reason_name(t.stop_reason).to_owned();
     let vendor_reason = format!("0x{:02X}", t.stop_reason);
-    let names = super::billing::TIER_NAMES.iter().chain([FIFTH_TIER_NAME].iter());
+    let names = super::billing::TIER_NAMES
+        .iter()
+        .chain([FIFTH_TIER_NAME].iter());
     let tiers = t
         .tiers
         .iter()
@@ -292,7 +306,10 @@ fn transaction(t: &TransactionRecord) -> Vec<Observation> {
                 tiers,
                 vin: (!vin.is_empty()).then_some(vin),
                 start_method: t.start_method().map(str::to_owned),
-                id_tag: card.iter().any(|b| *b != 0).then(|| HexSlice(&card).to_string()),
+                id_tag: card
+                    .iter()
+                    .any(|b| *b != 0)
+                    .then(|| HexSlice(&card).to_string()),
                 stop_reason: Some(reason),
                 vendor_stop_reason: Some(vendor_reason),
                 recorded_at: Some(t.time.to_string()),

@@ -72,8 +72,11 @@ impl Partial {
     /// Parses the known prefix of `body`; the rest is sliced from `body` without copying.
     pub(crate) fn parse<'a>(layout: Layout, body: &Bytes, i: &'a [u8]) -> PResult<'a, Self> {
         let serial_pile_gun = layout == Layout::SerialPileGun;
-        let (i, (serial, pile)) =
-            (cond(serial_pile_gun, bcd::<16>("transaction_serial")), bcd::<7>("pile")).parse(i)?;
+        let (i, (serial, pile)) = (
+            cond(serial_pile_gun, bcd::<16>("transaction_serial")),
+            bcd::<7>("pile"),
+        )
+            .parse(i)?;
         let (i, gun) = match layout {
             Layout::Pile => (i, None),
             Layout::PileGunBin => u8_.map(Some).parse(i)?,

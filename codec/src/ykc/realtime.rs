@@ -35,12 +35,24 @@ const W_PER_KW: f64 = 1000.0;
 pub const FAULT_BITS: [(u16, &str, &str); 13] = [
     (1 << 0, "emergency_stop", "emergency stop"),
     (1 << 1, "no_rectifier_module", "no rectifier module"),
-    (1 << 2, "air_outlet_over_temperature", "air outlet over-temperature"),
+    (
+        1 << 2,
+        "air_outlet_over_temperature",
+        "air outlet over-temperature",
+    ),
     (1 << 3, "ac_surge_protector", "AC surge protector"),
     (1 << 4, "dc20_communication", "DC20 communication fault"),
-    (1 << 5, "fc08_communication", "FC08 insulation module communication fault"),
+    (
+        1 << 5,
+        "fc08_communication",
+        "FC08 insulation module communication fault",
+    ),
     (1 << 6, "meter_communication", "meter communication fault"),
-    (1 << 7, "card_reader_communication", "card reader communication fault"),
+    (
+        1 << 7,
+        "card_reader_communication",
+        "card reader communication fault",
+    ),
     (1 << 8, "rc10_communication", "RC10 communication fault"),
     (1 << 9, "fan_board", "fan board fault"),
     (1 << 10, "dc_fuse", "DC fuse fault"),

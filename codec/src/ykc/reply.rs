@@ -7,7 +7,9 @@
 
 use bytes::Bytes;
 
-use super::billing::{BillingModelCheck, BillingModelCheckReply, Tariff, MODEL_CONSISTENT, MODEL_INCONSISTENT};
+use super::billing::{
+    BillingModelCheck, BillingModelCheckReply, Tariff, MODEL_CONSISTENT, MODEL_INCONSISTENT,
+};
 use super::encoding::{BillingModel, Cp56Time2a, LogicalCard, PileNumber, TransactionSerial};
 use super::heartbeat::{Heartbeat, HeartbeatReply};
 use super::login::{Login, LoginReply, LOGIN_FAILURE, LOGIN_SUCCESS};
@@ -82,7 +84,11 @@ pub fn transaction_confirm(
         request,
         &Message::TransactionConfirm(TransactionConfirm {
             serial: record.serial,
-            result: if accepted { CONFIRM_OK } else { CONFIRM_ILLEGAL },
+            result: if accepted {
+                CONFIRM_OK
+            } else {
+                CONFIRM_ILLEGAL
+            },
         }),
     )
 }

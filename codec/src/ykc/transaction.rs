@@ -8,8 +8,8 @@ use nom::Parser;
 use serde::Serialize;
 
 use super::encoding::{
-    ascii, bcd, cp56, gun, le32, meter5, put_gun, put_meter5, raw, u8_, Ascii, Cp56Time2a,
-    PResult, PileNumber, TransactionSerial,
+    ascii, bcd, cp56, gun, le32, meter5, put_gun, put_meter5, raw, u8_, Ascii, Cp56Time2a, PResult,
+    PileNumber, TransactionSerial,
 };
 
 /// Price resolution: 0.00001 yuan/kWh.
@@ -39,12 +39,14 @@ pub struct TierBlock {
 impl TierBlock {
     fn parse(i: &[u8]) -> PResult<'_, Self> {
         (le32, le32, le32, le32)
-            .map(|(price_raw, energy_raw, loss_energy_raw, amount_raw)| TierBlock {
-                price_raw,
-                energy_raw,
-                loss_energy_raw,
-                amount_raw,
-            })
+            .map(
+                |(price_raw, energy_raw, loss_energy_raw, amount_raw)| TierBlock {
+                    price_raw,
+                    energy_raw,
+                    loss_energy_raw,
+                    amount_raw,
+                },
+            )
             .parse(i)
     }
 

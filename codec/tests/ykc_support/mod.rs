@@ -91,7 +91,8 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_owned(), v);
     };
-    let bms_tail = |from: usize, to: usize| json!(hex_upper(body.get(from..to).unwrap_or_default()));
+    let bms_tail =
+        |from: usize, to: usize| json!(hex_upper(body.get(from..to).unwrap_or_default()));
     match msg {
         Message::Login(l) => {
             put("pile", json!(l.pile.to_string()));
@@ -124,7 +125,10 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
         Message::BillingModelCheckReply(c) => {
             put("pile", json!(c.pile.to_string()));
             put("billing_model", json!(c.model.to_string()));
-            put("result", yes_no(c.result == 0, "consistent", "inconsistent"));
+            put(
+                "result",
+                yes_no(c.result == 0, "consistent", "inconsistent"),
+            );
         }
         Message::BillingModelRequest(r) => put("pile", json!(r.pile.to_string())),
         Message::BillingModelReply(t) | Message::BillingModelSet(t) => {
@@ -154,7 +158,10 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
             put("rated_capacity_ah", json!(b.rated_capacity_ah));
             put("rated_voltage_v", json!(b.rated_voltage_v));
             put("battery_manufacturer", json!(b.manufacturer));
-            put("pack_serial", json!(hex_upper(&b.pack_serial.to_le_bytes())));
+            put(
+                "pack_serial",
+                json!(hex_upper(&b.pack_serial.to_le_bytes())),
+            );
             put("production_year", json!(b.production_date.year));
             put("production_month", json!(b.production_date.month));
             put("production_day", json!(b.production_date.day));
@@ -168,7 +175,10 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
             put("pile", json!(p.prefix.pile.to_string()));
             put("gun", json!(p.prefix.gun));
             put("bms_max_cell_voltage_v", json!(p.bcp.max_cell_voltage_v));
-            put("bms_max_charge_current_a", json!(p.bcp.max_charge_current_a));
+            put(
+                "bms_max_charge_current_a",
+                json!(p.bcp.max_charge_current_a),
+            );
             put("bms_nominal_energy_kwh", json!(p.bcp.nominal_energy_kwh));
             put("bms_max_total_voltage_v", json!(p.bcp.max_total_voltage_v));
             put("bms_max_temperature_c", json!(p.bcp.max_temperature_c));
@@ -215,11 +225,20 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
             put("transaction_serial", json!(i.prefix.serial.to_string()));
             put("pile", json!(i.prefix.pile.to_string()));
             put("gun", json!(i.prefix.gun));
-            put("bms_max_cell_voltage_number", json!(i.bsm.max_cell_voltage_number));
+            put(
+                "bms_max_cell_voltage_number",
+                json!(i.bsm.max_cell_voltage_number),
+            );
             put("bms_max_temperature_c", json!(i.bsm.max_temperature_c));
-            put("bms_max_temperature_probe", json!(i.bsm.max_temperature_probe));
+            put(
+                "bms_max_temperature_probe",
+                json!(i.bsm.max_temperature_probe),
+            );
             put("bms_min_temperature_c", json!(i.bsm.min_temperature_c));
-            put("bms_min_temperature_probe", json!(i.bsm.min_temperature_probe));
+            put(
+                "bms_min_temperature_probe",
+                json!(i.bsm.min_temperature_probe),
+            );
         }
         Message::StartRequest(s) => {
             put("pile", json!(s.pile.to_string()));
@@ -236,7 +255,10 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
             put("gun", json!(a.gun));
             put("logical_card", json!(a.logical_card.to_string()));
             put("balance_yuan", json!(a.balance_yuan()));
-            put("auth_result", yes_no(a.auth_result == 1, "success", "failure"));
+            put(
+                "auth_result",
+                yes_no(a.auth_result == 1, "success", "failure"),
+            );
             put("failure_reason", json!(a.failure_reason));
         }
         Message::RemoteStartReply(r) => {
@@ -338,7 +360,12 @@ pub fn same(expected: &Value, got: &Value) -> bool {
 }
 
 /// Asserts that every non-meta key of `expect` is mapped and equal; `unmapped` lists keys the test knowingly skips.
-pub fn assert_fields(id: &str, expect: &Map<String, Value>, got: &Map<String, Value>, unmapped: &[&str]) {
+pub fn assert_fields(
+    id: &str,
+    expect: &Map<String, Value>,
+    got: &Map<String, Value>,
+    unmapped: &[&str],
+) {
     for (k, e) in expect {
         if META_KEYS.contains(&k.as_str()) || unmapped.contains(&k.as_str()) {
             continue;
