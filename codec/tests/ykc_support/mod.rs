@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod layouts;
+
 use bytes::Bytes;
 use chargegate_codec::gbt27930::Bst;
 use chargegate_codec::ykc::{Frame, Message};
