@@ -6,7 +6,9 @@ use chargegate_codec::event::{CommandStatus, ConnectorStatus, EventBody};
 use chargegate_codec::gbt27930::Message as Gbt;
 use chargegate_codec::ykc::realtime::Realtime;
 use chargegate_codec::ykc::transaction::{TierBlock, TransactionRecord};
-use chargegate_codec::ykc::{self, normalize, Ascii, Cp56Time2a, Message, PileNumber, TransactionSerial};
+use chargegate_codec::ykc::{
+    self, normalize, Ascii, Cp56Time2a, Message, PileNumber, TransactionSerial,
+};
 use ykc_support::{unhex, vector};
 
 fn observe(bytes: bytes::Bytes) -> Vec<chargegate_codec::event::Observation> {
@@ -39,10 +41,14 @@ fn realtime_sample() -> Realtime {
 
 #[test]
 fn realtime_becomes_status_meter_and_one_alarm_per_fault_bit() {
-    let frame = Message::Realtime(realtime_sample()).encode_frame([0x12, 0x00]).unwrap();
+    let frame = Message::Realtime(realtime_sample())
+        .encode_frame([0x12, 0x00])
+        .unwrap();
     let obs = observe(frame);
     assert_eq!(obs.len(), 4, "{obs:#?}");
-    assert!(obs.iter().all(|o| o.charger.as_deref() == Some("32010200000001") && o.connector == Some(1)));
+    assert!(obs
+        .iter()
+        .all(|o| o.charger.as_deref() == Some("32010200000001") && o.connector == Some(1)));
     match &obs[0].body {
         EventBody::Status(s) => {
             assert_eq!(s.status, ConnectorStatus::Charging);
@@ -55,7 +61,10 @@ fn realtime_becomes_status_meter_and_one_alarm_per_fault_bit() {
     }
     match &obs[1].body {
         EventBody::Meter(m) => {
-            assert_eq!(m.transaction_id.as_deref(), Some("32010200000001012018061219595785"));
+            assert_eq!(
+                m.transaction_id.as_deref(),
+                Some("32010200000001012018061219595785")
+            );
             assert_eq!(m.voltage_v, Some(380.5));
             assert_eq!(m.current_a, Some(100.0));
             assert!((m.power_kw.unwrap() - 38.05).abs() < 1e-9);
@@ -188,7 +197,13 @@ fn command_replies_become_command_results_without_id() {
         }
         other => panic!("{other:?}"),
     }
-    for (id, command) in [("J26", "reset"), ("J28", "update_firmware"), ("J44", "change_availability"), ("J36", "set_time"), ("J31", "update_balance")] {
+    for (id, command) in [
+        ("J26", "reset"),
+        ("J28", "update_firmware"),
+        ("J44", "change_availability"),
+        ("J36", "set_time"),
+        ("J31", "update_balance"),
+    ] {
         let obs = observe(vector(id).bytes);
         match &obs[0].body {
             EventBody::CommandResult(r) => {
@@ -204,7 +219,10 @@ fn command_replies_become_command_results_without_id() {
 fn billing_model_check_and_request_become_notices() {
     for id in ["J6", "J8"] {
         let obs = observe(vector(id).bytes);
-        assert!(matches!(&obs[0].body, EventBody::Notice(n) if n.topic == "billing_model"), "{id}");
+        assert!(
+            matches!(&obs[0].body, EventBody::Notice(n) if n.topic == "billing_model"),
+            "{id}"
+        );
     }
 }
 
@@ -242,7 +260,12 @@ fn record(fifth: Option<TierBlock>) -> TransactionRecord {
         // Day byte 0x6D: day-of-week 3, day 13 (reference §12 #7).
         start: Cp56Time2a::from_bytes([0x98, 0xB7, 0x0E, 0x11, 0x6D, 0x03, 0x14]),
         end: Cp56Time2a::from_bytes([0x98, 0xB7, 0x2A, 0x11, 0x6D, 0x03, 0x14]),
-        tiers: [block(120_000, 10_000), block(100_000, 20_000), block(80_000, 0), block(50_000, 5_000)],
+        tiers: [
+            block(120_000, 10_000),
+            block(100_000, 20_000),
+            block(80_000, 0),
+            block(50_000, 5_000),
+        ],
         fifth_tier: fifth,
         meter_start_raw: 0x01_0000_0000,
         meter_stop_raw: 0x01_0000_0000 + 35_000,
@@ -259,7 +282,9 @@ fn record(fifth: Option<TierBlock>) -> TransactionRecord {
 
 #[test]
 fn transaction_record_becomes_session_stopped_and_transaction() {
-    let frame = Message::TransactionRecord(Box::new(record(None))).encode_frame([0, 0x46]).unwrap();
+    let frame = Message::TransactionRecord(Box::new(record(None)))
+        .encode_frame([0, 0x46])
+        .unwrap();
     assert_eq!(frame[1], 0xA2, "spec length byte");
     let obs = observe(frame);
     assert_eq!(obs.len(), 2);
@@ -293,11 +318,21 @@ fn transaction_record_becomes_session_stopped_and_transaction() {
 
 #[test]
 fn transaction_record_of_length_0xb2_decodes_five_tiers_and_is_flagged() {
-    let fifth = TierBlock { price_raw: 30_000, energy_raw: 1_000, loss_energy_raw: 1_000, amount_raw: 300 };
-    let frame = Message::TransactionRecord(Box::new(record(Some(fifth)))).encode_frame([0, 0]).unwrap();
+    let fifth = TierBlock {
+        price_raw: 30_000,
+        energy_raw: 1_000,
+        loss_energy_raw: 1_000,
+        amount_raw: 300,
+    };
+    let frame = Message::TransactionRecord(Box::new(record(Some(fifth))))
+        .encode_frame([0, 0])
+        .unwrap();
     assert_eq!(frame[1], 0xB2);
     let d = ykc::decode(frame).unwrap();
-    assert_eq!(d.message.deviation(), Some(ykc::Deviation::FifthTariffBlock));
+    assert_eq!(
+        d.message.deviation(),
+        Some(ykc::Deviation::FifthTariffBlock)
+    );
     let obs = normalize(&d.frame, &d.message);
     match &obs[1].body {
         EventBody::Transaction(t) => {

@@ -73,7 +73,10 @@ fn truncated_frame_reports_how_many_bytes_are_missing() {
         Frame::parse(full.slice(..10)).unwrap_err(),
         YkcError::Incomplete { needed: 6 }
     );
-    assert_eq!(Frame::parse(Bytes::new()).unwrap_err().kind(), "ykc_incomplete");
+    assert_eq!(
+        Frame::parse(Bytes::new()).unwrap_err().kind(),
+        "ykc_incomplete"
+    );
 }
 
 #[test]
@@ -84,7 +87,13 @@ fn wrong_start_flag_is_named() {
 
 #[test]
 fn encrypted_body_without_cipher_is_a_clear_error() {
-    let f = encode_frame([0, 0], 0x01, 0x03, &[0x20, 0x23, 0x12, 0x12, 0, 0, 0x10, 1, 0]).unwrap();
+    let f = encode_frame(
+        [0, 0],
+        0x01,
+        0x03,
+        &[0x20, 0x23, 0x12, 0x12, 0, 0, 0x10, 1, 0],
+    )
+    .unwrap();
     let err = ykc::decode(f).unwrap_err();
     assert_eq!(err, YkcError::Encrypted { frame_type: 0x03 });
 }
@@ -113,7 +122,12 @@ fn non_bcd_pile_number_names_field_and_offset() {
     let body = Bytes::from_static(&[0x20, 0x23, 0x12, 0x1A, 0, 0, 0x10]);
     assert_eq!(
         Message::decode_body(0x09, &body).unwrap_err(),
-        YkcError::Bcd { frame_type: 0x09, field: "pile", offset: 3, value: 0x1A }
+        YkcError::Bcd {
+            frame_type: 0x09,
+            field: "pile",
+            offset: 3,
+            value: 0x1A
+        }
     );
 }
 
@@ -131,6 +145,10 @@ fn transaction_record_with_wrong_length_names_the_expected_length() {
     let body = Bytes::from(vec![0u8; 160]);
     assert_eq!(
         Message::decode_body(0x3B, &body).unwrap_err(),
-        YkcError::BodyLength { frame_type: 0x3B, expected: 158, got: 160 }
+        YkcError::BodyLength {
+            frame_type: 0x3B,
+            expected: 158,
+            got: 160
+        }
     );
 }

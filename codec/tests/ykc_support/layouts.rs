@@ -120,6 +120,7 @@ pub fn layouts_of(frame_type: u8) -> Vec<Vec<Field>> {
 
 /// A valid body of `frame_type` (any of its layouts).
 pub fn body_of(frame_type: u8) -> BoxedStrategy<Vec<u8>> {
-    let options: Vec<BoxedStrategy<Vec<u8>>> = layouts_of(frame_type).into_iter().map(body).collect();
+    let options: Vec<BoxedStrategy<Vec<u8>>> =
+        layouts_of(frame_type).into_iter().map(body).collect();
     proptest::strategy::Union::new(options).boxed()
 }
