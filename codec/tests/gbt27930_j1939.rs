@@ -19,7 +19,13 @@ fn dt_id(src: u8, dst: u8) -> CanId {
 }
 
 fn rts(size: u16, packets: u8, max: u8, pgn: u32) -> [u8; 8] {
-    TpCm::Rts { message_size: size, packets, max_packets_per_cts: max, transported_pgn: pgn }.encode()
+    TpCm::Rts {
+        message_size: size,
+        packets,
+        max_packets_per_cts: max,
+        transported_pgn: pgn,
+    }
+    .encode()
 }
 
 fn brm_bytes() -> Vec<u8> {
@@ -67,7 +73,11 @@ fn rts_is_answered_with_cts_and_the_last_packet_with_end_of_msg_ack() {
         assert!(feed(&mut tp, dt_id(BMS, CHARGER), p, 10 + i as u64).is_empty());
     }
     let out = feed(&mut tp, dt_id(BMS, CHARGER), &packets[6], 20);
-    assert_eq!(sent(&out), vec![TpCm::decode(&unhex("13310007FF000200")).unwrap()], "C8");
+    assert_eq!(
+        sent(&out),
+        vec![TpCm::decode(&unhex("13310007FF000200")).unwrap()],
+        "C8"
+    );
     let t = completed(&out).unwrap();
     assert_eq!((t.pgn, t.packets, t.source_address), (pgn::BRM, 7, BMS));
     assert_eq!(t.data.as_ref(), brm_bytes().as_slice());
@@ -78,27 +88,68 @@ fn rts_is_answered_with_cts_and_the_last_packet_with_end_of_msg_ack() {
 fn packet_limit_per_cts_opens_the_next_window_after_each_one() {
     let mut tp = Reassembler::default();
     let out = feed(&mut tp, cm_id(BMS, CHARGER), &rts(49, 7, 3, pgn::BRM), 0);
-    assert_eq!(sent(&out), vec![TpCm::Cts { packets_allowed: 3, next_packet: 1, transported_pgn: pgn::BRM }]);
+    assert_eq!(
+        sent(&out),
+        vec![TpCm::Cts {
+            packets_allowed: 3,
+            next_packet: 1,
+            transported_pgn: pgn::BRM
+        }]
+    );
     let packets = packetize(&brm_bytes());
     let mut all = Vec::new();
     for p in &packets {
         all.extend(feed(&mut tp, dt_id(BMS, CHARGER), p, 5));
     }
     let ctl = sent(&all);
-    assert_eq!(ctl[0], TpCm::Cts { packets_allowed: 3, next_packet: 4, transported_pgn: pgn::BRM });
-    assert_eq!(ctl[1], TpCm::Cts { packets_allowed: 1, next_packet: 7, transported_pgn: pgn::BRM });
-    assert!(matches!(ctl[2], TpCm::EndOfMsgAck { message_size: 49, packets: 7, .. }));
-    assert_eq!(completed(&all).unwrap().data.as_ref(), brm_bytes().as_slice());
+    assert_eq!(
+        ctl[0],
+        TpCm::Cts {
+            packets_allowed: 3,
+            next_packet: 4,
+            transported_pgn: pgn::BRM
+        }
+    );
+    assert_eq!(
+        ctl[1],
+        TpCm::Cts {
+            packets_allowed: 1,
+            next_packet: 7,
+            transported_pgn: pgn::BRM
+        }
+    );
+    assert!(matches!(
+        ctl[2],
+        TpCm::EndOfMsgAck {
+            message_size: 49,
+            packets: 7,
+            ..
+        }
+    ));
+    assert_eq!(
+        completed(&all).unwrap().data.as_ref(),
+        brm_bytes().as_slice()
+    );
 }
 
 #[test]
 fn bam_reassembles_without_answers() {
     let mut tp = Reassembler::default();
-    let bam = TpCm::Bam { message_size: 13, packets: 2, transported_pgn: pgn::BCP }.encode();
+    let bam = TpCm::Bam {
+        message_size: 13,
+        packets: 2,
+        transported_pgn: pgn::BCP,
+    }
+    .encode();
     let global = CanId::new(7, pgn::TP_CM, BMS, 0xFF);
     assert!(feed(&mut tp, global, &bam, 0).is_empty());
     let mut out = feed(&mut tp, dt_id(BMS, 0xFF), &unhex("017201DA052A02A5"), 50);
-    out.extend(feed(&mut tp, dt_id(BMS, 0xFF), &unhex("0210730803C60EFF"), 100));
+    out.extend(feed(
+        &mut tp,
+        dt_id(BMS, 0xFF),
+        &unhex("0210730803C60EFF"),
+        100,
+    ));
     assert!(sent(&out).is_empty());
     let t = completed(&out).unwrap();
     assert_eq!(hex::encode_upper(&t.data), "7201DA052A02A510730803C60E");
@@ -113,7 +164,10 @@ fn out_of_order_and_duplicate_packets_still_give_the_message_once() {
     assert!(completed(&feed(&mut tp, dt_id(BMS, CHARGER), &second, 1)).is_none());
     assert!(completed(&feed(&mut tp, dt_id(BMS, CHARGER), &second, 2)).is_none());
     let out = feed(&mut tp, dt_id(BMS, CHARGER), &unhex("017201DA052A02A5"), 3);
-    assert_eq!(hex::encode_upper(&completed(&out).unwrap().data), "7201DA052A02A510730803C60E");
+    assert_eq!(
+        hex::encode_upper(&completed(&out).unwrap().data),
+        "7201DA052A02A510730803C60E"
+    );
     assert_eq!(tp.open_sessions(), 0);
 }
 
@@ -126,7 +180,14 @@ fn a_lost_packet_is_asked_for_again_then_the_transfer_is_aborted() {
     for p in packets.iter().filter(|p| p[0] != 3) {
         out.extend(feed(&mut tp, dt_id(BMS, CHARGER), p, 1));
     }
-    assert_eq!(sent(&out), vec![TpCm::Cts { packets_allowed: 5, next_packet: 3, transported_pgn: pgn::BRM }]);
+    assert_eq!(
+        sent(&out),
+        vec![TpCm::Cts {
+            packets_allowed: 5,
+            next_packet: 3,
+            transported_pgn: pgn::BRM
+        }]
+    );
     // The sender keeps resending packet 7 instead of 3: one more request, then the receiver gives up.
     let mut out = Vec::new();
     for _ in 0..2 {
@@ -134,9 +195,18 @@ fn a_lost_packet_is_asked_for_again_then_the_transfer_is_aborted() {
     }
     assert!(out.contains(&TpEvent::Send {
         id: cm_id(CHARGER, BMS),
-        control: TpCm::ConnAbort { abort_reason: abort_reason::MAX_RETRANSMIT, transported_pgn: pgn::BRM },
+        control: TpCm::ConnAbort {
+            abort_reason: abort_reason::MAX_RETRANSMIT,
+            transported_pgn: pgn::BRM
+        },
     }));
-    assert!(out.iter().any(|e| matches!(e, TpEvent::Aborted { cause: AbortCause::TooManyRetransmits, .. })));
+    assert!(out.iter().any(|e| matches!(
+        e,
+        TpEvent::Aborted {
+            cause: AbortCause::TooManyRetransmits,
+            ..
+        }
+    )));
     assert_eq!(tp.open_sessions(), 0);
 }
 
@@ -144,19 +214,41 @@ fn a_lost_packet_is_asked_for_again_then_the_transfer_is_aborted() {
 fn silence_longer_than_t1_times_the_transfer_out() {
     let mut tp = Reassembler::default();
     feed(&mut tp, cm_id(BMS, CHARGER), &rts(13, 2, 0xFF, pgn::BCP), 0);
-    feed(&mut tp, dt_id(BMS, CHARGER), &unhex("017201DA052A02A5"), 100);
+    feed(
+        &mut tp,
+        dt_id(BMS, CHARGER),
+        &unhex("017201DA052A02A5"),
+        100,
+    );
     let mut out = Vec::new();
     tp.poll(100 + j1939::DEFAULT_T1_MS, &mut out);
     assert!(out.is_empty(), "exactly T1 is still in time");
     tp.poll(101 + j1939::DEFAULT_T1_MS, &mut out);
     assert_eq!(
         sent(&out),
-        vec![TpCm::ConnAbort { abort_reason: abort_reason::TIMEOUT, transported_pgn: pgn::BCP }]
+        vec![TpCm::ConnAbort {
+            abort_reason: abort_reason::TIMEOUT,
+            transported_pgn: pgn::BCP
+        }]
     );
-    assert!(out.iter().any(|e| matches!(e, TpEvent::Aborted { cause: AbortCause::Timeout, .. })));
+    assert!(out.iter().any(|e| matches!(
+        e,
+        TpEvent::Aborted {
+            cause: AbortCause::Timeout,
+            ..
+        }
+    )));
     let mut late = Vec::new();
-    let err = tp.on_frame(&dt_id(BMS, CHARGER), &unhex("0210730803C60EFF"), 2000, &mut late);
-    assert!(matches!(err, Err(j1939::J1939Error::UnexpectedData { sequence: 2, .. })));
+    let err = tp.on_frame(
+        &dt_id(BMS, CHARGER),
+        &unhex("0210730803C60EFF"),
+        2000,
+        &mut late,
+    );
+    assert!(matches!(
+        err,
+        Err(j1939::J1939Error::UnexpectedData { sequence: 2, .. })
+    ));
 }
 
 #[test]
@@ -180,32 +272,67 @@ fn conn_abort_from_the_sender_closes_the_transfer() {
 fn rts_with_byte_5_equal_to_the_packet_count_is_accepted() {
     let mut tp = Reassembler::default();
     let out = feed(&mut tp, cm_id(BMS, CHARGER), &unhex("1031000707000200"), 0);
-    assert_eq!(sent(&out), vec![TpCm::Cts { packets_allowed: 7, next_packet: 1, transported_pgn: pgn::BRM }]);
+    assert_eq!(
+        sent(&out),
+        vec![TpCm::Cts {
+            packets_allowed: 7,
+            next_packet: 1,
+            transported_pgn: pgn::BRM
+        }]
+    );
 }
 
 #[test]
 fn oversize_or_inconsistent_announcements_are_refused() {
-    let mut tp = Reassembler::new(TpConfig { max_message_size: 100, ..TpConfig::default() });
-    let out = feed(&mut tp, cm_id(BMS, CHARGER), &rts(101, 15, 0xFF, pgn::BMV), 0);
+    let mut tp = Reassembler::new(TpConfig {
+        max_message_size: 100,
+        ..TpConfig::default()
+    });
+    let out = feed(
+        &mut tp,
+        cm_id(BMS, CHARGER),
+        &rts(101, 15, 0xFF, pgn::BMV),
+        0,
+    );
     assert_eq!(
         sent(&out),
-        vec![TpCm::ConnAbort { abort_reason: abort_reason::TOO_LARGE, transported_pgn: pgn::BMV }]
+        vec![TpCm::ConnAbort {
+            abort_reason: abort_reason::TOO_LARGE,
+            transported_pgn: pgn::BMV
+        }]
     );
     let out = feed(&mut tp, cm_id(BMS, CHARGER), &rts(49, 6, 0xFF, pgn::BRM), 0);
-    assert!(out.iter().any(|e| matches!(e, TpEvent::Aborted { cause: AbortCause::BadAnnouncement, .. })));
+    assert!(out.iter().any(|e| matches!(
+        e,
+        TpEvent::Aborted {
+            cause: AbortCause::BadAnnouncement,
+            ..
+        }
+    )));
     assert_eq!(tp.open_sessions(), 0);
 }
 
 #[test]
 fn sessions_beyond_the_limit_are_refused_as_busy_and_memory_stays_bounded() {
-    let config = TpConfig { max_sessions: 4, ..TpConfig::default() };
+    let config = TpConfig {
+        max_sessions: 4,
+        ..TpConfig::default()
+    };
     let mut tp = Reassembler::new(config);
     for src in 0..10u8 {
-        let out = feed(&mut tp, cm_id(src, CHARGER), &rts(1785, 255, 0xFF, pgn::BMV), 0);
+        let out = feed(
+            &mut tp,
+            cm_id(src, CHARGER),
+            &rts(1785, 255, 0xFF, pgn::BMV),
+            0,
+        );
         if src >= 4 {
             assert_eq!(
                 sent(&out),
-                vec![TpCm::ConnAbort { abort_reason: abort_reason::BUSY, transported_pgn: pgn::BMV }]
+                vec![TpCm::ConnAbort {
+                    abort_reason: abort_reason::BUSY,
+                    transported_pgn: pgn::BMV
+                }]
             );
         }
     }
@@ -218,7 +345,14 @@ fn a_new_rts_between_the_same_nodes_replaces_the_old_transfer() {
     let mut tp = Reassembler::default();
     feed(&mut tp, cm_id(BMS, CHARGER), &rts(49, 7, 0xFF, pgn::BRM), 0);
     let out = feed(&mut tp, cm_id(BMS, CHARGER), &rts(13, 2, 0xFF, pgn::BCP), 1);
-    assert!(out.iter().any(|e| matches!(e, TpEvent::Aborted { cause: AbortCause::Replaced, pgn: 0x200, .. })));
+    assert!(out.iter().any(|e| matches!(
+        e,
+        TpEvent::Aborted {
+            cause: AbortCause::Replaced,
+            pgn: 0x200,
+            ..
+        }
+    )));
     assert_eq!(tp.open_sessions(), 1);
 }
 
@@ -234,13 +368,23 @@ fn decoder_reports_the_whole_capture_sequence_with_the_reassembled_bcp() {
     let mut dec = CanDecoder::default();
     let mut out = Vec::new();
     for (i, (id, data)) in frames.iter().enumerate() {
-        dec.push_raw(u32::from_str_radix(id, 16).unwrap(), &unhex(data), i as u64, &mut out);
+        dec.push_raw(
+            u32::from_str_radix(id, 16).unwrap(),
+            &unhex(data),
+            i as u64,
+            &mut out,
+        );
     }
     assert!(out.iter().all(|r| r.is_ok()), "{out:?}");
     let messages: Vec<_> = out
         .iter()
         .filter_map(|r| match r {
-            Ok(Decoded::Message { id, message, packets, .. }) => Some((*id, message.clone(), *packets)),
+            Ok(Decoded::Message {
+                id,
+                message,
+                packets,
+                ..
+            }) => Some((*id, message.clone(), *packets)),
             _ => None,
         })
         .collect();

@@ -27,26 +27,53 @@ fn ccs_with_permission_byte_keeps_unused_bits_as_ones_on_encode() {
 fn short_data_names_the_message_and_both_lengths() {
     assert_eq!(
         Bcl::decode(&[0xA5, 0x10, 0xD8]),
-        Err(GbtError::Length { message: "BCL", expected: 5, got: 3 })
+        Err(GbtError::Length {
+            message: "BCL",
+            expected: 5,
+            got: 3
+        })
     );
     assert_eq!(
         Message::decode(pgn::BCP, &[0; 12]),
-        Err(GbtError::Length { message: "BCP", expected: 13, got: 12 })
+        Err(GbtError::Length {
+            message: "BCP",
+            expected: 13,
+            got: 12
+        })
     );
     assert_eq!(
         Ccs::decode(&[0; 5]),
-        Err(GbtError::Length { message: "CCS", expected: 6, got: 5 })
+        Err(GbtError::Length {
+            message: "CCS",
+            expected: 6,
+            got: 5
+        })
     );
     assert_eq!(
         Brm::decode(&[0; 40]),
-        Err(GbtError::Length { message: "BRM", expected: 41, got: 40 })
+        Err(GbtError::Length {
+            message: "BRM",
+            expected: 41,
+            got: 40
+        })
     );
-    assert_eq!(GbtError::Length { message: "BCL", expected: 5, got: 3 }.kind(), "gbt_length");
+    assert_eq!(
+        GbtError::Length {
+            message: "BCL",
+            expected: 5,
+            got: 3
+        }
+        .kind(),
+        "gbt_length"
+    );
 }
 
 #[test]
 fn unknown_pgn_is_an_error_not_a_panic() {
-    assert_eq!(Message::decode(0x4200, &[]), Err(GbtError::UnknownPgn { pgn: 0x4200 }));
+    assert_eq!(
+        Message::decode(0x4200, &[]),
+        Err(GbtError::UnknownPgn { pgn: 0x4200 })
+    );
 }
 
 #[test]
@@ -80,12 +107,21 @@ fn bsm_numbers_carry_the_plus_one_offset_and_flags_decode() {
     // cell #4, 30 °C at probe 2, 20 °C at probe 8, SOC too high, permitted.
     let bsm = Bsm::decode(&[3, 80, 1, 70, 7, 0b0000_0100, 0b1101_0000]).unwrap();
     assert_eq!(bsm.max_cell_voltage_number, 4);
-    assert_eq!((bsm.max_temperature_c, bsm.max_temperature_probe), (30.0, 2));
-    assert_eq!((bsm.min_temperature_c, bsm.min_temperature_probe), (20.0, 8));
+    assert_eq!(
+        (bsm.max_temperature_c, bsm.max_temperature_probe),
+        (30.0, 2)
+    );
+    assert_eq!(
+        (bsm.min_temperature_c, bsm.min_temperature_probe),
+        (20.0, 8)
+    );
     assert_eq!(bsm.soc, Level2::TooHigh);
     assert_eq!(bsm.cell_voltage, Level2::Normal);
     assert_eq!(bsm.charging_permission, Permission::Permitted);
-    assert_eq!(Message::Bsm(bsm).to_bytes(), vec![3, 80, 1, 70, 7, 0b0000_0100, 0b1101_0000]);
+    assert_eq!(
+        Message::Bsm(bsm).to_bytes(),
+        vec![3, 80, 1, 70, 7, 0b0000_0100, 0b1101_0000]
+    );
 }
 
 #[test]
@@ -114,14 +150,29 @@ fn brm_decodes_identity_vin_and_software_version() {
     let brm = Brm::decode(&sample_brm()).unwrap();
     assert_eq!(brm.protocol_version.to_string(), "1.1");
     assert_eq!(brm.battery_type, BatteryType::LithiumIronPhosphate);
-    assert_eq!((brm.rated_capacity_ah, brm.rated_voltage_v), (1000.0, 426.1));
+    assert_eq!(
+        (brm.rated_capacity_ah, brm.rated_voltage_v),
+        (1000.0, 426.1)
+    );
     assert_eq!(brm.manufacturer, "CATL");
-    assert_eq!(brm.production_date, ProductionDate { year: 2023, month: 6, day: 15 });
+    assert_eq!(
+        brm.production_date,
+        ProductionDate {
+            year: 2023,
+            month: 6,
+            day: 15
+        }
+    );
     assert_eq!(brm.charge_count, 16);
     assert_eq!(brm.vin, "LSVAU2180N2183294");
     assert_eq!(
         brm.software_version,
-        Some(BmsSoftwareVersion { serial: 7, day: 21, month: 3, year: 2024 })
+        Some(BmsSoftwareVersion {
+            serial: 7,
+            day: 21,
+            month: 3,
+            year: 2024
+        })
     );
     assert_eq!(Message::Brm(brm).to_bytes(), sample_brm());
 }
@@ -138,12 +189,23 @@ fn cts_time_decodes_as_bcd_and_bad_digits_name_the_byte() {
     let cts = Cts::decode(&unhex("30152125122320")).unwrap();
     assert_eq!(
         cts.time,
-        Some(ChargerTime { year: 2023, month: 12, day: 25, hour: 21, minute: 15, second: 30 })
+        Some(ChargerTime {
+            year: 2023,
+            month: 12,
+            day: 25,
+            hour: 21,
+            minute: 15,
+            second: 30
+        })
     );
     assert_eq!(Message::Cts(cts).to_bytes(), unhex("30152125122320"));
     assert_eq!(
         Cts::decode(&unhex("3015212512FA20")),
-        Err(GbtError::Bcd { message: "CTS", offset: 5, value: 0xFA })
+        Err(GbtError::Bcd {
+            message: "CTS",
+            offset: 5,
+            value: 0xFA
+        })
     );
 }
 
@@ -153,8 +215,14 @@ fn bmv_and_bmt_decode_per_item_and_odd_bmv_is_a_length_error() {
     assert_eq!(bmv.cells.len(), 2);
     assert_eq!((bmv.cells[0].voltage_v, bmv.cells[0].group), (3.65, 0));
     assert_eq!((bmv.cells[1].voltage_v, bmv.cells[1].group), (3.68, 1));
-    assert!(matches!(Bmv::decode(&[1, 2, 3]), Err(GbtError::Length { message: "BMV", .. })));
-    assert_eq!(Bmt::decode(&[75, 40]).unwrap().temperatures_c, vec![25.0, -10.0]);
+    assert!(matches!(
+        Bmv::decode(&[1, 2, 3]),
+        Err(GbtError::Length { message: "BMV", .. })
+    ));
+    assert_eq!(
+        Bmt::decode(&[75, 40]).unwrap().temperatures_c,
+        vec![25.0, -10.0]
+    );
 }
 
 #[test]

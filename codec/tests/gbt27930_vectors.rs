@@ -3,9 +3,7 @@
 
 mod gbt27930_support;
 
-use chargegate_codec::gbt27930::{
-    CanDecoder, CanId, Decoded, Message, Reassembler, TpCm, TpEvent,
-};
+use chargegate_codec::gbt27930::{CanDecoder, CanId, Decoded, Message, Reassembler, TpCm, TpEvent};
 use gbt27930_support::*;
 use serde_json::{Map, Value};
 
@@ -30,7 +28,11 @@ fn check_single(v: &Value, expect: &Map<String, Value>) {
     if v["message"] == "TP.CM" {
         let cm = TpCm::decode(&data).unwrap();
         assert_matches(id_name, &rest, &tp_view(&cm));
-        assert_eq!(cm.encode().to_vec(), data, "{id_name}: TP.CM re-encodes to the capture");
+        assert_eq!(
+            cm.encode().to_vec(),
+            data,
+            "{id_name}: TP.CM re-encodes to the capture"
+        );
     } else {
         let msg = Message::decode(id.pgn, &data).unwrap();
         assert_eq!(msg.name(), v["message"], "{id_name}: message name");
@@ -76,7 +78,10 @@ fn check_transfer(v: &Value, expect: &Map<String, Value>) {
         .unwrap_or_else(|| panic!("{id_name}: no reassembled message in {events:?}"));
     let t = expect["transfer"].as_object().unwrap();
     let mut tv = Map::new();
-    tv.insert("source_address".into(), format!("0x{:02X}", transfer.source_address).into());
+    tv.insert(
+        "source_address".into(),
+        format!("0x{:02X}", transfer.source_address).into(),
+    );
     tv.insert(
         "destination_address".into(),
         format!("0x{:02X}", transfer.destination_address).into(),
@@ -85,14 +90,20 @@ fn check_transfer(v: &Value, expect: &Map<String, Value>) {
     tv.insert("message_size".into(), transfer.data.len().into());
     let last = &frames.last().unwrap().1;
     let used = transfer.data.len() - (usize::from(transfer.packets) - 1) * 7;
-    tv.insert("padding".into(), hex::encode_upper(&last[1 + used..]).into());
+    tv.insert(
+        "padding".into(),
+        hex::encode_upper(&last[1 + used..]).into(),
+    );
     assert_matches(id_name, t, &tv);
     assert_eq!(
         hex::encode_upper(&transfer.data),
         expect["message_bytes"].as_str().unwrap(),
         "{id_name}: reassembled bytes"
     );
-    assert_eq!(CanId::from_raw(*rts_raw).unwrap().source_address, transfer.source_address);
+    assert_eq!(
+        CanId::from_raw(*rts_raw).unwrap().source_address,
+        transfer.source_address
+    );
     // Decoded fields.
     let msg = Message::decode(transfer.pgn, &transfer.data).unwrap();
     assert_eq!(msg.name(), v["message"]);
@@ -105,7 +116,8 @@ fn check_transfer(v: &Value, expect: &Map<String, Value>) {
         dec.push_raw(*raw, data, i as u64 * 10, &mut out);
     }
     assert!(
-        out.iter().any(|r| matches!(r, Ok(Decoded::Message { message, .. }) if *message == msg)),
+        out.iter()
+            .any(|r| matches!(r, Ok(Decoded::Message { message, .. }) if *message == msg)),
         "{id_name}: decoder output {out:?}"
     );
 }

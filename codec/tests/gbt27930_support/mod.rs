@@ -36,7 +36,10 @@ pub fn id_view(id: &CanId) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("priority".into(), id.priority.into());
     m.insert("pgn".into(), format!("0x{:06X}", id.pgn).into());
-    m.insert("source_address".into(), format!("0x{:02X}", id.source_address).into());
+    m.insert(
+        "source_address".into(),
+        format!("0x{:02X}", id.source_address).into(),
+    );
     m.insert(
         "destination_address".into(),
         format!("0x{:02X}", id.destination_address).into(),
@@ -106,7 +109,10 @@ pub fn assert_matches(context: &str, expect: &Map<String, Value>, actual: &Map<S
 }
 
 /// Splits `expect` into the keys in `keys` and the rest.
-pub fn split(expect: &Map<String, Value>, keys: &[&str]) -> (Map<String, Value>, Map<String, Value>) {
+pub fn split(
+    expect: &Map<String, Value>,
+    keys: &[&str],
+) -> (Map<String, Value>, Map<String, Value>) {
     expect
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
