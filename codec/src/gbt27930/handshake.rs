@@ -319,13 +319,10 @@ impl Brm {
         out.push(self.ownership);
         out.push(0xFF);
         put_ascii(out, &self.vin, 17);
-        match self.software_version {
-            Some(v) => {
-                out.extend_from_slice(&[v.serial, v.day, v.month]);
-                out.extend_from_slice(&v.year.to_le_bytes());
-                out.extend_from_slice(&[0xFF; 3]);
-            }
-            None => {}
+        if let Some(v) = self.software_version {
+            out.extend_from_slice(&[v.serial, v.day, v.month]);
+            out.extend_from_slice(&v.year.to_le_bytes());
+            out.extend_from_slice(&[0xFF; 3]);
         }
     }
 }
