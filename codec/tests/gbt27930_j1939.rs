@@ -313,6 +313,31 @@ fn oversize_or_inconsistent_announcements_are_refused() {
 }
 
 #[test]
+fn rts_announcing_more_packets_than_the_size_limit_is_refused_so_memory_stays_bounded() {
+    // Found by the property test: 10 bytes announced in 255 packets would reserve 1785 bytes.
+    let mut tp = Reassembler::new(TpConfig {
+        max_message_size: 200,
+        ..TpConfig::default()
+    });
+    let out = feed(
+        &mut tp,
+        cm_id(BMS, CHARGER),
+        &rts(10, 255, 0xFF, pgn::BMV),
+        0,
+    );
+    assert!(out.iter().any(|e| matches!(
+        e,
+        TpEvent::Aborted {
+            cause: AbortCause::BadAnnouncement,
+            ..
+        }
+    )));
+    assert_eq!(tp.buffered_bytes(), 0);
+    feed(&mut tp, cm_id(BMS, CHARGER), &rts(10, 3, 0xFF, pgn::BMV), 0);
+    assert_eq!(tp.open_sessions(), 1, "a few spare packets are tolerated");
+}
+
+#[test]
 fn sessions_beyond_the_limit_are_refused_as_busy_and_memory_stays_bounded() {
     let config = TpConfig {
         max_sessions: 4,

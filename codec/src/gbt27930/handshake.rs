@@ -274,12 +274,15 @@ impl Brm {
     /// Decodes a 49-byte BRM, or a 41-byte 2011-edition BRM without the software version.
     pub fn decode(data: &[u8]) -> Result<Self, GbtError> {
         let b = fixed::<BRM_2011_LEN>("BRM", data)?;
-        let software_version = data.get(41..49).map(|v| BmsSoftwareVersion {
-            serial: v[0],
-            day: v[1],
-            month: v[2],
-            year: le16(v[3], v[4]),
-        });
+        let software_version = data
+            .get(BRM_2011_LEN..Self::LEN)
+            .and_then(|v| <[u8; 8]>::try_from(v).ok())
+            .map(|v| BmsSoftwareVersion {
+                serial: v[0],
+                day: v[1],
+                month: v[2],
+                year: le16(v[3], v[4]),
+            });
         Ok(Brm {
             protocol_version: ProtocolVersion::from_bytes([b[0], b[1], b[2]]),
             battery_type: BatteryType::from_code(b[3]),

@@ -234,8 +234,8 @@ impl Reassembler {
         self.sessions.len()
     }
 
-    /// Bytes currently reserved for reassembly; never above `max_sessions × max_message_size` (rounded up to whole
-    /// packets).
+    /// Bytes currently reserved for reassembly; never above `max_sessions × max_message_size` rounded up to whole
+    /// 7-byte packets (an RTS announcing more packets than that is refused).
     pub fn buffered_bytes(&self) -> usize {
         self.sessions.iter().map(|s| s.buf.capacity()).sum()
     }
@@ -392,7 +392,12 @@ impl Reassembler {
                 cause,
             });
         };
-        if size == 0 || size > self.config.max_message_size || usize::from(packets) < needed {
+        let max_packets = self.config.max_message_size.div_ceil(TP_DT_PAYLOAD);
+        if size == 0
+            || size > self.config.max_message_size
+            || usize::from(packets) < needed
+            || usize::from(packets) > max_packets
+        {
             refuse(AbortCause::BadAnnouncement, abort_reason::TOO_LARGE, out);
             return;
         }
