@@ -161,3 +161,24 @@ fn standard_frames_and_bad_data_are_reported_not_fatal() {
     assert_eq!(out[1].as_ref().unwrap_err().kind(), "gbt_length");
     assert!(out[2].is_ok());
 }
+
+#[test]
+fn candump_log_lines_feed_the_decoder_with_their_timestamps() {
+    let log = "(1703534921.100000) can0 1CEC56F4#100D0002FF000600\n\
+               (1703534921.110000) can0 1CEB56F4#017201DA052A02A5\n\
+               \n\
+               (1703534922.900000) can0 1CEB56F4#0210730803C60EFF\n";
+    let mut dec = CanDecoder::default();
+    let mut out = Vec::new();
+    for line in log.lines() {
+        dec.push_line(line, 0, &mut out).unwrap();
+    }
+    // The last packet came 1.79 s after the previous one: past T1, so the transfer timed out.
+    assert!(
+        out.iter()
+            .any(|r| matches!(r, Ok(Decoded::Aborted { pgn: 0x600, .. }))),
+        "{out:?}"
+    );
+    assert!(!out.iter().any(|r| matches!(r, Ok(Decoded::Message { .. }))));
+    assert!(dec.push_line("1CEB56F4#01ZZ", 0, &mut out).is_err());
+}

@@ -7,12 +7,16 @@ use thiserror::Error;
 
 use super::can_frame::CanFrame;
 use super::can_id::{CanId, CanIdError};
+use super::candump::{parse_line, CandumpError};
 use super::j1939::{AbortCause, J1939Error, Reassembler, TpConfig, TpEvent};
 use super::message::{pgn, priority_of};
 use super::normalize::observations;
 use super::tp::{TpCm, TpDt};
 use super::{GbtError, Message};
 use crate::event::Observation;
+
+/// Milliseconds per second, for candump timestamps.
+const MS_PER_S: f64 = 1000.0;
 
 /// One thing the decoder learned from a frame.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,6 +143,25 @@ impl CanDecoder {
             return;
         }
         self.push_raw(frame.id, frame.data(), now_ms, out);
+    }
+
+    /// Decodes one candump line (see [`super::candump`]); its `(timestamp)` is used as the time when present,
+    /// else `now_ms`. Blank lines are skipped.
+    pub fn push_line(
+        &mut self,
+        line: &str,
+        now_ms: u64,
+        out: &mut Vec<Result<Decoded, DecodeError>>,
+    ) -> Result<(), CandumpError> {
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        let parsed = parse_line(line)?;
+        let at = parsed
+            .timestamp
+            .map_or(now_ms, |s| (s * MS_PER_S).round() as u64);
+        self.push(&parsed.frame, at, out);
+        Ok(())
     }
 
     /// Decodes one extended frame given as (29-bit id, data).
