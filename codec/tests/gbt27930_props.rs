@@ -75,6 +75,15 @@ proptest! {
     }
 
     #[test]
+    fn every_message_type_survives_its_json_form((p, bytes) in message_bytes()) {
+        if let Ok(msg) = Message::decode(p, &bytes) {
+            let json = serde_json::to_string(&msg).unwrap();
+            let back: Message = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, msg);
+        }
+    }
+
+    #[test]
     fn message_decoders_never_panic_on_any_length(p in any::<u16>(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
         let pgn = PGNS[usize::from(p) % PGNS.len()].0;
         let _ = Message::decode(pgn, &bytes);
