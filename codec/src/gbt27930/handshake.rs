@@ -274,12 +274,15 @@ impl Brm {
     /// Decodes a 49-byte BRM, or a 41-byte 2011-edition BRM without the software version.
     pub fn decode(data: &[u8]) -> Result<Self, GbtError> {
         let b = fixed::<BRM_2011_LEN>("BRM", data)?;
-        let software_version = data.get(41..49).map(|v| BmsSoftwareVersion {
-            serial: v[0],
-            day: v[1],
-            month: v[2],
-            year: le16(v[3], v[4]),
-        });
+        let software_version = data
+            .get(BRM_2011_LEN..Self::LEN)
+            .and_then(|v| <[u8; 8]>::try_from(v).ok())
+            .map(|v| BmsSoftwareVersion {
+                serial: v[0],
+                day: v[1],
+                month: v[2],
+                year: le16(v[3], v[4]),
+            });
         Ok(Brm {
             protocol_version: ProtocolVersion::from_bytes([b[0], b[1], b[2]]),
             battery_type: BatteryType::from_code(b[3]),
@@ -319,13 +322,10 @@ impl Brm {
         out.push(self.ownership);
         out.push(0xFF);
         put_ascii(out, &self.vin, 17);
-        match self.software_version {
-            Some(v) => {
-                out.extend_from_slice(&[v.serial, v.day, v.month]);
-                out.extend_from_slice(&v.year.to_le_bytes());
-                out.extend_from_slice(&[0xFF; 3]);
-            }
-            None => {}
+        if let Some(v) = self.software_version {
+            out.extend_from_slice(&[v.serial, v.day, v.month]);
+            out.extend_from_slice(&v.year.to_le_bytes());
+            out.extend_from_slice(&[0xFF; 3]);
         }
     }
 }
