@@ -303,8 +303,8 @@ fn transaction_record_becomes_session_stopped_and_transaction() {
             assert_eq!(t.tiers[0].tier, "sharp");
             assert_eq!(t.tiers[0].price_per_kwh, 1.2);
             assert_eq!(t.tiers[1].energy_kwh, 2.0);
-            assert_eq!(t.meter_start_kwh, Some(429_496.7296));
-            assert_eq!(t.meter_stop_kwh, Some(429_500.2296));
+            assert_eq!(t.meter_start_kwh, Some(429_496.729_6));
+            assert_eq!(t.meter_stop_kwh, Some(429_500.229_6));
             assert_eq!(t.energy_kwh, Some(3.5));
             assert_eq!(t.amount, Some(36.5));
             assert_eq!(t.vin.as_deref(), Some("LSVAU2180N2183294"));
@@ -340,7 +340,7 @@ fn transaction_record_of_length_0xb2_decodes_five_tiers_and_is_flagged() {
             assert_eq!(t.tiers[4].tier, "tier5");
             assert_eq!(t.tiers[4].price_per_kwh, 0.3);
             // The meter values sit after the fifth block.
-            assert_eq!(t.meter_stop_kwh, Some(429_500.2296));
+            assert_eq!(t.meter_stop_kwh, Some(429_500.229_6));
         }
         other => panic!("{other:?}"),
     }
