@@ -95,6 +95,17 @@ fn realtime_becomes_status_meter_and_one_alarm_per_fault_bit() {
 }
 
 #[test]
+fn realtime_frame_of_the_docs_walk_through_decodes_to_the_sample() {
+    // docs/protocols/ykc.md walks through this frame byte by byte.
+    let d = ykc::decode(unhex(
+        "684000120013320102000000010120180612195957853201020000000101030001DD0EE8034B000000000000000038502A001E0040E2010040E2010002120F000110BE7D",
+    ))
+    .unwrap();
+    assert_eq!(d.frame.seq, [0x00, 0x12]);
+    assert_eq!(d.message, Message::Realtime(realtime_sample()));
+}
+
+#[test]
 fn idle_realtime_has_no_transaction_and_no_fake_minus_50_degrees() {
     let mut r = realtime_sample();
     r.serial = TransactionSerial::default();
@@ -361,5 +372,4 @@ fn cp56_parses_local_time_text() {
     assert_eq!(t.to_bytes(), [0x98, 0xB7, 0x0E, 0x11, 0x10, 0x03, 0x14]);
     assert!(Cp56Time2a::parse_local("2020-13-16T17:14:47").is_none());
     assert!(Cp56Time2a::parse_local("2020-03-16").is_none());
-    let _ = unhex("00");
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chargegate_codec::ykc::{self, encode_frame, normalize, Frame, Message, YkcError};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use ykc_support::layouts::layouts;
+use ykc_support::layouts::{layouts, Field};
 
 fn known_types() -> Vec<u8> {
     let mut t: Vec<u8> = layouts().into_iter().map(|(t, _)| t).collect();
@@ -42,7 +42,8 @@ proptest! {
         let body = Bytes::from(body);
         match Message::decode_body(ft, &body) {
             Ok(m) => {
-                // Whatever decodes also normalizes and re-encodes without panicking.
+                // Whatever decodes also serializes, normalizes and re-encodes without panicking.
+                prop_assert!(serde_json::to_string(&m).is_ok());
                 let frame = m.encode_frame([0, 0]);
                 if let Ok(f) = frame {
                     let parsed = Frame::parse(f).unwrap();
@@ -53,6 +54,28 @@ proptest! {
                 prop_assert!(!e.kind().is_empty());
                 let _ = e.to_string();
             }
+        }
+    }
+
+    #[test]
+    fn every_body_parser_survives_random_bytes_of_its_exact_length(
+        pick in any::<prop::sample::Index>(),
+        noise in vec(any::<u8>(), 300),
+    ) {
+        let all = layouts();
+        let (ft, layout) = &all[pick.index(all.len())];
+        let len: usize = layout
+            .iter()
+            .map(|f| match f {
+                Field::Bcd(n) | Field::Any(n) => *n,
+                Field::Gun => 1,
+                Field::AnyRange(lo, _) => *lo,
+            })
+            .sum();
+        let body = Bytes::copy_from_slice(&noise[..len]);
+        if let Err(e) = Message::decode_body(*ft, &body) {
+            // Only field-level errors are possible at the right length.
+            prop_assert!(matches!(e, YkcError::Bcd { .. } | YkcError::Gbt { .. }), "{e}");
         }
     }
 

@@ -290,10 +290,7 @@ pub(crate) fn hex_bcd<const N: usize>(i: &[u8]) -> PResult<'_, Bcd<N>> {
 /// A gun number: one BCD byte (`01` = gun 1), kept as its decimal value.
 pub(crate) fn gun(i: &[u8]) -> PResult<'_, u8> {
     bcd::<1>("gun")
-        .map(|b| {
-            let byte = b.0[0];
-            (byte >> 4) * 10 + (byte & 0x0F)
-        })
+        .map(|Bcd([byte])| (byte >> 4) * 10 + (byte & 0x0F))
         .parse(i)
 }
 
