@@ -488,3 +488,15 @@ pub(crate) fn gbt<T>(
 ) -> impl FnMut(&[u8]) -> PResult<'_, T> {
     move |i| take(n).map_res(&decode).parse(i)
 }
+
+/// Displays bytes as uppercase hex (raw card numbers, raw frames in events).
+pub struct HexSlice<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for HexSlice<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}

@@ -11,13 +11,14 @@ use super::billing::{
 use super::bms::{
     BmsAbort, BmsInfo, ChargeEnd, ChargerAbort, Demand, ErrorReport, Handshake, ParameterConfig,
 };
+use super::encoding::HexSlice;
 use super::encoding::{finish, PResult};
 use super::frame::{encode_frame, BodyCipher, CrcOrder, Frame, ENCRYPTION_3DES, ENCRYPTION_NONE};
 use super::heartbeat::{Heartbeat, HeartbeatReply};
 use super::login::{Login, LoginReply};
 use super::maintenance::{PileResult, Reboot, Update};
 use super::params::{WorkParams, WorkParamsReply};
-use super::partial::{HexSlice, Layout, Partial};
+use super::partial::{Layout, Partial};
 use super::realtime::{PollRealtime, Realtime};
 use super::start_stop::{
     RemoteStart, RemoteStartReply, RemoteStop, RemoteStopReply, StartAnswer, StartRequest,

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::bms::BmsPrefix;
 use super::command::result_of;
+use super::encoding::HexSlice;
 use super::frame::Frame;
-use super::partial::HexSlice;
 use super::realtime::{Realtime, STATUS_CHARGING, STATUS_FAULT, STATUS_IDLE, STATUS_OFFLINE, YES};
 use super::transaction::{stop_reason_name, TransactionRecord};
 use super::Message;
@@ -82,7 +82,7 @@ pub fn normalize(frame: &Frame, msg: &Message) -> Vec<Observation> {
                 EventBody::Authorize(AuthorizeData {
                     method: method.to_owned(),
                     id,
-                    password_supplied: s.password_required(),
+                    password_supplied: s.needs_password(),
                 }),
             )]
         }

@@ -7,7 +7,7 @@ use nom::combinator::cond;
 use nom::Parser;
 use serde::{Serialize, Serializer};
 
-use super::encoding::{bcd, gun, put_gun, u8_, PResult, PileNumber, TransactionSerial};
+use super::encoding::{bcd, gun, put_gun, u8_, HexSlice, PResult, PileNumber, TransactionSerial};
 
 /// Which known fields lead a partially covered body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,18 +54,6 @@ pub struct Partial {
 
 fn hex_bytes<S: Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&format_args!("{}", HexSlice(b)))
-}
-
-/// Displays bytes as uppercase hex.
-pub(crate) struct HexSlice<'a>(pub &'a [u8]);
-
-impl std::fmt::Display for HexSlice<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
-    }
 }
 
 impl Partial {

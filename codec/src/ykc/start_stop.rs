@@ -94,7 +94,7 @@ impl StartRequest {
     }
 
     /// Whether a password is needed.
-    pub fn password_required(&self) -> bool {
+    pub fn needs_password(&self) -> bool {
         self.password_required == RESULT_SUCCESS
     }
 }

@@ -246,7 +246,7 @@ pub fn fields(msg: &Message, body: &[u8]) -> Map<String, Value> {
             put("pile", json!(s.pile.to_string()));
             put("gun", json!(s.gun));
             put("start_mode", json!(s.start_mode_name()));
-            put("password_required", json!(s.password_required()));
+            put("password_required", json!(s.needs_password()));
             put("card_or_account", json!(hex_upper(&s.card_or_account)));
             put("password", json!(hex_upper(&s.password)));
             put("vin", json!(s.vin.text()));
