@@ -500,3 +500,55 @@ impl std::fmt::Display for HexSlice<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pile_number_is_left_padded_with_zeros() {
+        let p = PileNumber::from_digits("1").unwrap();
+        assert_eq!(p.0, [0, 0, 0, 0, 0, 0, 0x01]);
+        assert_eq!(p.to_string(), "00000000000001");
+        assert!(PileNumber::from_digits("123456789012345").is_none());
+        assert!(PileNumber::from_digits("12A").is_none());
+    }
+
+    #[test]
+    fn iccid_takes_hex_digits() {
+        let s = Iccid::from_hex("898604D11722D0348606").unwrap();
+        assert_eq!(s.to_string(), "898604D11722D0348606");
+    }
+
+    #[test]
+    fn strict_bcd_names_the_bad_byte() {
+        let err = bcd::<2>("billing_model")(&[0x01, 0xA0]).unwrap_err();
+        assert!(matches!(
+            err,
+            nom::Err::Error(BodyError::Bcd {
+                remaining: 2,
+                fault: BcdFault {
+                    field: "billing_model",
+                    index: 1,
+                    value: 0xA0
+                }
+            })
+        ));
+    }
+
+    #[test]
+    fn meter_value_is_five_bytes_little_endian() {
+        let (_, v) = meter5(&[0x01, 0x02, 0x03, 0x04, 0x05]).unwrap();
+        assert_eq!(v, 0x05_0403_0201);
+        let mut out = Vec::new();
+        put_meter5(&mut out, v);
+        assert_eq!(out, [0x01, 0x02, 0x03, 0x04, 0x05]);
+    }
+
+    #[test]
+    fn ascii_stops_at_the_first_nul() {
+        let a = Ascii::<8>::from_text("GV.95r13");
+        assert_eq!(a.text(), "GV.95r13");
+        assert_eq!(Ascii::<4>([b'a', 0, b'b', 0]).text(), "a");
+    }
+}

@@ -82,6 +82,16 @@ impl Frame {
     /// Parses one complete frame starting with `0x68`. `frame` must hold exactly `length + 4` bytes; a shorter
     /// buffer is [`YkcError::Incomplete`], a longer one a [`YkcError::LengthMismatch`] (the length byte is wrong).
     pub fn parse(frame: Bytes) -> Result<Frame, YkcError> {
+        Frame::parse_inner(frame, None)
+    }
+
+    /// Like [`Frame::parse`] for a frame whose CRC the stream decoder already checked (in the order given): the
+    /// envelope is validated, the CRC is not computed again.
+    pub fn parse_prechecked(frame: Bytes, crc_order: CrcOrder) -> Result<Frame, YkcError> {
+        Frame::parse_inner(frame, Some(crc_order))
+    }
+
+    fn parse_inner(frame: Bytes, checked: Option<CrcOrder>) -> Result<Frame, YkcError> {
         let (&start, rest) = frame.split_first().ok_or(YkcError::Incomplete {
             needed: MIN_FRAME_LEN,
         })?;
@@ -106,23 +116,9 @@ impl Frame {
                 actual: frame.len() - FRAME_OVERHEAD,
             });
         }
-        let covered = frame
-            .get(CRC_START..CRC_START + declared)
-            .ok_or(YkcError::Incomplete { needed: 1 })?;
-        let wire = frame
-            .get(CRC_START + declared..total)
-            .and_then(|b| <[u8; CRC_LEN]>::try_from(b).ok())
-            .ok_or(YkcError::Incomplete { needed: CRC_LEN })?;
-        let expected = crc16(covered);
-        let crc_order = if wire == expected.to_le_bytes() {
-            CrcOrder::Spec
-        } else if wire == expected.to_be_bytes() {
-            CrcOrder::Swapped
-        } else {
-            return Err(YkcError::BadCrc {
-                expected,
-                got: u16::from_le_bytes(wire),
-            });
+        let crc_order = match checked {
+            Some(order) => order,
+            None => check_crc(&frame, declared)?,
         };
         let header = frame
             .get(SEQ_OFFSET..HEADER_LEN)
@@ -155,6 +151,29 @@ impl Frame {
     /// Whether the body is encrypted.
     pub fn is_encrypted(&self) -> bool {
         self.encryption != ENCRYPTION_NONE
+    }
+}
+
+/// Checks the CRC of a frame of `declared` length (already known to be complete) in either byte order.
+fn check_crc(frame: &[u8], declared: usize) -> Result<CrcOrder, YkcError> {
+    let end = CRC_START + declared;
+    let covered = frame
+        .get(CRC_START..end)
+        .ok_or(YkcError::Incomplete { needed: 1 })?;
+    let wire = frame
+        .get(end..end + CRC_LEN)
+        .and_then(|b| <[u8; CRC_LEN]>::try_from(b).ok())
+        .ok_or(YkcError::Incomplete { needed: CRC_LEN })?;
+    let expected = crc16(covered);
+    if wire == expected.to_le_bytes() {
+        Ok(CrcOrder::Spec)
+    } else if wire == expected.to_be_bytes() {
+        Ok(CrcOrder::Swapped)
+    } else {
+        Err(YkcError::BadCrc {
+            expected,
+            got: u16::from_le_bytes(wire),
+        })
     }
 }
 
@@ -195,6 +214,26 @@ mod tests {
         assert_eq!(p.crc_order, CrcOrder::Spec);
         assert_eq!(p.seq, [1, 2]);
         assert_eq!(p.body.len(), 7);
+    }
+
+    #[test]
+    fn prechecked_frame_skips_the_crc_but_not_the_envelope() {
+        let mut f = encode_frame([0, 0], 0, 0x09, &[0x20, 0x23, 0x12, 0x12, 0, 0, 0x10])
+            .unwrap()
+            .to_vec();
+        let last = f.len() - 1;
+        f[last] ^= 0xFF;
+        let f = Bytes::from(f);
+        assert!(matches!(
+            Frame::parse(f.clone()),
+            Err(YkcError::BadCrc { .. })
+        ));
+        let p = Frame::parse_prechecked(f.clone(), CrcOrder::Swapped).unwrap();
+        assert_eq!(p.crc_order, CrcOrder::Swapped);
+        assert_eq!(
+            Frame::parse_prechecked(f.slice(..10), CrcOrder::Spec).unwrap_err(),
+            YkcError::Incomplete { needed: 5 }
+        );
     }
 
     #[test]
