@@ -202,3 +202,33 @@ fn encode_refuses_payloads_the_envelope_cannot_carry() {
         Bytes::from(hex("7E 0102 01 03"))
     );
 }
+
+#[test]
+fn a_json_over_tcp_vendor_envelope_declared_in_toml_round_trips() {
+    // Copied from docs/protocols/framing.md §3.
+    let declared = r#"
+marker = [0xAA, 0x55]
+
+[length]
+max_frame_length = 4100       # 2 marker + 2 length + up to 4092 body bytes + 4 CRC
+length_field_offset = 2
+length_field_length = 2
+length_adjustment = 4         # CRC-32 after the body
+
+[crc]
+algorithm = "CRC-32/ISO-HDLC"
+start = 4
+byte_order = "big"
+"#;
+    let spec: FrameSpec = toml::from_str(declared).unwrap();
+    let body = br#"{"action":"Heartbeat"}"#;
+    let frame = spec.encode(body).unwrap();
+    assert_eq!(&frame[..4], &[0xAA, 0x55, 0x00, body.len() as u8]);
+    assert_eq!(
+        decode_whole(&mut FrameDecoder::new(spec), &frame),
+        vec![FrameEvent::Frame {
+            bytes: frame.clone(),
+            crc: CrcMatch::InOrder
+        }]
+    );
+}

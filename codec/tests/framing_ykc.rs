@@ -220,19 +220,41 @@ fn encode_rebuilds_public_vectors_with_the_crc_low_byte_first() {
     }
 }
 
+/// A vendor config file holding an envelope, as in docs/protocols/framing.md §3.
+#[derive(serde::Deserialize)]
+struct VendorFile {
+    envelope: FrameSpec,
+}
+
 #[test]
-fn a_vendor_declares_the_ykc_envelope_as_data() {
-    // The same shape a vendor writes in TOML (docs/protocols/framing.md), read here through serde_json.
-    let declared = r#"{
-        "marker": [104],
-        "length": { "max_frame_length": 259, "length_field_offset": 1, "length_field_length": 1,
-                    "length_adjustment": 2 },
-        "crc": { "algorithm": "CRC-16/MODBUS", "start": 2, "byte_order": "little",
-                 "accept_either_order": true }
-    }"#;
-    let spec: FrameSpec = serde_json::from_str(declared).unwrap();
-    assert_eq!(spec, ykc_spec());
-    let round_trip: FrameSpec =
-        serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
-    assert_eq!(round_trip, spec);
+fn a_vendor_declares_the_ykc_envelope_in_toml() {
+    // Copied from docs/protocols/framing.md §3.
+    let declared = r#"
+[envelope]
+marker = [0x68]
+
+[envelope.length]
+max_frame_length = 259        # 255 counted bytes + marker, length byte, 2 CRC bytes
+length_field_offset = 1
+length_field_length = 1
+length_adjustment = 2         # the CRC follows the counted bytes
+# initial_bytes_to_strip = 0, byte_order = "big", fail_fast = true are the defaults
+
+[envelope.crc]
+algorithm = "CRC-16/MODBUS"
+start = 2                     # from the sequence number; marker and length byte are not covered
+byte_order = "little"         # low byte first on the wire
+accept_either_order = true    # some chargers send it high byte first; accepted and counted
+"#;
+    let file: VendorFile = toml::from_str(declared).unwrap();
+    assert_eq!(file.envelope, ykc_spec());
+}
+
+#[test]
+fn the_ykc_envelope_reads_back_from_its_own_serialization() {
+    let spec = ykc_spec();
+    let json = serde_json::to_string(&spec).unwrap();
+    assert_eq!(serde_json::from_str::<FrameSpec>(&json).unwrap(), spec);
+    let toml_text = toml::to_string(&spec).unwrap();
+    assert_eq!(toml::from_str::<FrameSpec>(&toml_text).unwrap(), spec);
 }
