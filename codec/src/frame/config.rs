@@ -30,7 +30,7 @@ pub enum ByteOrder {
 impl ByteOrder {
     /// Reads an unsigned integer of `bytes.len()` (at most 8) bytes in this order.
     pub fn read_uint(self, bytes: &[u8]) -> u64 {
-        let fold = |acc: u64, b: &u8| (acc << 8) | u64::from(*b);
+        let fold = |acc: u64, b: &u8| (acc << u8::BITS) | u64::from(*b);
         match self {
             ByteOrder::Big => bytes.iter().fold(0, fold),
             ByteOrder::Little => bytes.iter().rev().fold(0, fold),

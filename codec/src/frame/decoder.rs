@@ -27,6 +27,18 @@ enum MarkerSearch {
     NotFound,
 }
 
+/// Outcome of skipping to the next marker.
+#[derive(Debug)]
+enum Seek {
+    /// The buffer starts where a frame should (at the marker, or anywhere when there is no marker).
+    AtFrameStart,
+    /// A run of noise just ended; report it before the frame.
+    Yield(FrameEvent),
+    /// No marker is buffered yet.
+    NeedMore,
+}
+
+/// Finds the first whole marker in `buf`, or the start of a marker cut off by the end of `buf`.
 fn find_marker(buf: &[u8], marker: &[u8]) -> MarkerSearch {
     let Some(&first) = marker.first() else {
         return MarkerSearch::Found(0);
@@ -93,26 +105,25 @@ impl FrameDecoder {
         (skipped > 0).then_some(FrameEvent::Garbage { skipped })
     }
 
-    /// Skips to the next marker. Returns `Some(item)` to yield now (a garbage run ended), `None` with the marker
-    /// at the front, or `Err(())` when no marker is buffered yet.
-    fn seek_marker(&mut self, src: &mut BytesMut) -> Result<Option<FrameEvent>, ()> {
+    /// Skips noise up to the next marker (no-op without a marker).
+    fn seek_marker(&mut self, src: &mut BytesMut) -> Seek {
         let search = match self.spec.marker() {
             Some(marker) => find_marker(src, marker),
-            None => return Ok(None),
+            None => return Seek::AtFrameStart,
         };
         match search {
             MarkerSearch::Found(at) => {
                 self.skip_garbage(src, at);
-                Ok(self.take_garbage())
+                self.take_garbage().map_or(Seek::AtFrameStart, Seek::Yield)
             }
             MarkerSearch::Partial(at) => {
                 self.skip_garbage(src, at);
-                Err(())
+                Seek::NeedMore
             }
             MarkerSearch::NotFound => {
                 let all = src.len();
                 self.skip_garbage(src, all);
-                Err(())
+                Seek::NeedMore
             }
         }
     }
@@ -144,9 +155,9 @@ impl Decoder for FrameDecoder {
         }
         let marker_len = self.spec.marker().map_or(0, <[u8]>::len);
         match self.seek_marker(src) {
-            Ok(Some(garbage)) => return Ok(Some(garbage)),
-            Ok(None) => {}
-            Err(()) => return Ok(None),
+            Seek::Yield(garbage) => return Ok(Some(garbage)),
+            Seek::NeedMore => return Ok(None),
+            Seek::AtFrameStart => {}
         }
         let header_end = config.length_field_end_offset();
         let frame_length = match config.header(src) {

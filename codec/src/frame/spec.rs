@@ -247,10 +247,10 @@ pub(crate) fn field_value(field: i128, width: usize) -> Result<u64, EncodeError>
     if field < 0 {
         return Err(EncodeError::NegativeLength { length: field });
     }
-    let limit: i128 = if width >= 8 {
+    let limit: i128 = if width >= std::mem::size_of::<i64>() {
         i128::from(i64::MAX)
     } else {
-        (1i128 << (8 * width)) - 1
+        (1i128 << (u8::BITS as usize * width)) - 1
     };
     if field > limit {
         return Err(EncodeError::LengthDoesNotFit {
