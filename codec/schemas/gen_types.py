@@ -159,6 +159,7 @@ class Gen:
         values = list(schema["enum"])
         celcius = "Celcius" in values and "Celsius" in values
         seen = set()
+        arms = []
         for v in values:
             if celcius and v == "Celcius":
                 continue
@@ -173,6 +174,16 @@ class Gen:
             else:
                 lines.append('    #[serde(rename = "%s")]' % v)
             lines.append("    %s," % vn)
+            arms.append('            %s::%s => "%s",' % (name, vn, v))
+        lines.append("}")
+        lines.append("")
+        lines.append("impl %s {" % name)
+        lines.append("    /// The value as spelled on the wire.")
+        lines.append("    pub fn as_str(self) -> &'static str {")
+        lines.append("        match self {")
+        lines.extend(arms)
+        lines.append("        }")
+        lines.append("    }")
         lines.append("}")
         return "\n".join(lines)
 
