@@ -32,16 +32,34 @@ fn check_schema_file(action: Action, kind: PayloadKind) {
     let valid = example(&schema);
     let raw = serde_json::value::to_raw_value(&valid).unwrap();
     let back = match kind {
-        PayloadKind::Request => serde_json::to_value(v16::decode_request(action, &raw, true).unwrap()).unwrap(),
-        PayloadKind::Response => serde_json::to_value(v16::decode_response(action, &raw, true).unwrap()).unwrap(),
+        PayloadKind::Request => {
+            serde_json::to_value(v16::decode_request(action, &raw, true).unwrap()).unwrap()
+        }
+        PayloadKind::Response => {
+            serde_json::to_value(v16::decode_response(action, &raw, true).unwrap()).unwrap()
+        }
     };
-    assert!(json_eq(&valid, &back), "{file}: {valid} re-serialized as {back}");
+    assert!(
+        json_eq(&valid, &back),
+        "{file}: {valid} re-serialized as {back}"
+    );
 
     let mut extra = valid.clone();
-    extra.as_object_mut().unwrap().insert("vendorExtra".into(), json!(1));
-    assert_eq!(code_of(action, kind, &extra), Some("FormationViolation"), "{file}: extra property");
+    extra
+        .as_object_mut()
+        .unwrap()
+        .insert("vendorExtra".into(), json!(1));
+    assert_eq!(
+        code_of(action, kind, &extra),
+        Some("FormationViolation"),
+        "{file}: extra property"
+    );
 
-    assert_eq!(code_of(action, kind, &json!([])), Some("FormationViolation"), "{file}: payload not an object");
+    assert_eq!(
+        code_of(action, kind, &json!([])),
+        Some("FormationViolation"),
+        "{file}: payload not an object"
+    );
 
     let required: Vec<String> = schema
         .get("required")
@@ -60,11 +78,19 @@ fn check_schema_file(action: Action, kind: PayloadKind) {
     for (name, prop) in root_props(&schema) {
         let mut wrong = valid.clone();
         wrong[&name] = wrong_type(&prop);
-        assert_eq!(code_of(action, kind, &wrong), Some("TypeConstraintViolation"), "{file}: {name} wrong type");
+        assert_eq!(
+            code_of(action, kind, &wrong),
+            Some("TypeConstraintViolation"),
+            "{file}: {name} wrong type"
+        );
         if prop.get("enum").is_some() {
             let mut bad = valid.clone();
             bad[&name] = json!("NoSuchValue");
-            assert_eq!(code_of(action, kind, &bad), Some("PropertyConstraintViolation"), "{file}: {name} bad enum");
+            assert_eq!(
+                code_of(action, kind, &bad),
+                Some("PropertyConstraintViolation"),
+                "{file}: {name} bad enum"
+            );
         }
     }
 }
@@ -91,13 +117,45 @@ macro_rules! schema_files {
 }
 
 schema_files!(
-    Authorize, BootNotification, CancelReservation, CertificateSigned, ChangeAvailability, ChangeConfiguration,
-    ClearCache, ClearChargingProfile, DataTransfer, DeleteCertificate, DiagnosticsStatusNotification,
-    ExtendedTriggerMessage, FirmwareStatusNotification, GetCompositeSchedule, GetConfiguration, GetDiagnostics,
-    GetInstalledCertificateIds, GetLocalListVersion, GetLog, Heartbeat, InstallCertificate, LogStatusNotification,
-    MeterValues, RemoteStartTransaction, RemoteStopTransaction, ReserveNow, Reset, SecurityEventNotification,
-    SendLocalList, SetChargingProfile, SignCertificate, SignedFirmwareStatusNotification, SignedUpdateFirmware,
-    StartTransaction, StatusNotification, StopTransaction, TriggerMessage, UnlockConnector, UpdateFirmware,
+    Authorize,
+    BootNotification,
+    CancelReservation,
+    CertificateSigned,
+    ChangeAvailability,
+    ChangeConfiguration,
+    ClearCache,
+    ClearChargingProfile,
+    DataTransfer,
+    DeleteCertificate,
+    DiagnosticsStatusNotification,
+    ExtendedTriggerMessage,
+    FirmwareStatusNotification,
+    GetCompositeSchedule,
+    GetConfiguration,
+    GetDiagnostics,
+    GetInstalledCertificateIds,
+    GetLocalListVersion,
+    GetLog,
+    Heartbeat,
+    InstallCertificate,
+    LogStatusNotification,
+    MeterValues,
+    RemoteStartTransaction,
+    RemoteStopTransaction,
+    ReserveNow,
+    Reset,
+    SecurityEventNotification,
+    SendLocalList,
+    SetChargingProfile,
+    SignCertificate,
+    SignedFirmwareStatusNotification,
+    SignedUpdateFirmware,
+    StartTransaction,
+    StatusNotification,
+    StopTransaction,
+    TriggerMessage,
+    UnlockConnector,
+    UpdateFirmware,
 );
 
 #[test]
@@ -110,7 +168,12 @@ fn the_generated_list_covers_every_schema_file_in_the_folder() {
         .collect();
     let listed: BTreeSet<String> = LISTED
         .iter()
-        .flat_map(|a| [a.schema_file(PayloadKind::Request), a.schema_file(PayloadKind::Response)])
+        .flat_map(|a| {
+            [
+                a.schema_file(PayloadKind::Request),
+                a.schema_file(PayloadKind::Response),
+            ]
+        })
         .map(str::to_owned)
         .collect();
     assert_eq!(on_disk, listed);
@@ -122,14 +185,24 @@ fn celcius_typo_is_accepted_and_read_as_celsius() {
     let payload = json!({"connectorId": 1, "meterValue": [{"timestamp": "2024-05-01T12:00:00Z",
         "sampledValue": [{"value": "31.5", "measurand": "Temperature", "unit": "Celcius"}]}]});
     let raw = serde_json::value::to_raw_value(&payload).unwrap();
-    let v16::Request::MeterValues(m) = v16::decode_call("MeterValues", &raw, true).unwrap() else { panic!() };
-    assert_eq!(m.meter_value[0].sampled_value[0].unit, Some(v16::UnitOfMeasure::Celsius));
+    let v16::Request::MeterValues(m) = v16::decode_call("MeterValues", &raw, true).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        m.meter_value[0].sampled_value[0].unit,
+        Some(v16::UnitOfMeasure::Celsius)
+    );
 }
 
 #[test]
 fn unknown_action_is_not_implemented_and_a_central_system_action_from_a_charger_is_not_supported() {
     let raw = serde_json::value::to_raw_value(&json!({})).unwrap();
-    let code = |a| v16::decode_call(a, &raw, true).unwrap_err().code().as_wire(OcppVersion::V16);
+    let code = |a| {
+        v16::decode_call(a, &raw, true)
+            .unwrap_err()
+            .code()
+            .as_wire(OcppVersion::V16)
+    };
     assert_eq!(code("FlyToTheMoon"), "NotImplemented");
     assert_eq!(code("ClearCache"), "NotSupported");
 }
@@ -143,13 +216,20 @@ fn every_2_0_1_schema_validates_its_own_example() {
             let valid = example(&schema);
             let raw = serde_json::value::to_raw_value(&valid).unwrap();
             let back = match kind {
-                PayloadKind::Request => serde_json::to_value(v201::decode_request(action, &raw, true).unwrap()),
-                PayloadKind::Response => serde_json::to_value(v201::decode_response(action, &raw, true).unwrap()),
+                PayloadKind::Request => {
+                    serde_json::to_value(v201::decode_request(action, &raw, true).unwrap())
+                }
+                PayloadKind::Response => {
+                    serde_json::to_value(v201::decode_response(action, &raw, true).unwrap())
+                }
             }
             .unwrap();
             assert!(json_eq(&valid, &back), "{action:?} {kind:?}");
             let mut extra = valid.clone();
-            extra.as_object_mut().unwrap().insert("vendorExtra".into(), json!(1));
+            extra
+                .as_object_mut()
+                .unwrap()
+                .insert("vendorExtra".into(), json!(1));
             let err = v201::validate(action, kind, &extra).unwrap_err();
             assert_eq!(err.code().as_wire(OcppVersion::V201), "FormatViolation");
         }

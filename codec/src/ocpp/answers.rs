@@ -2,14 +2,18 @@
 //! parameters: this crate has no clock.
 
 use super::v16::{
-    AuthorizationStatus, AuthorizeResponse, BootNotificationResponse, BootNotificationStatus, DataTransferResponse,
-    DataTransferStatus, HeartbeatResponse, IdTagInfo, MeterValuesResponse, StartTransactionResponse,
-    StatusNotificationResponse, StopTransactionResponse,
+    AuthorizationStatus, AuthorizeResponse, BootNotificationResponse, BootNotificationStatus,
+    DataTransferResponse, DataTransferStatus, HeartbeatResponse, IdTagInfo, MeterValuesResponse,
+    StartTransactionResponse, StatusNotificationResponse, StopTransactionResponse,
 };
 
 /// BootNotification.conf: `status` with the heartbeat `interval` (seconds) and the central system's time
 /// (`now`, RFC 3339).
-pub fn boot_notification(status: BootNotificationStatus, interval_s: i64, now: &str) -> BootNotificationResponse {
+pub fn boot_notification(
+    status: BootNotificationStatus,
+    interval_s: i64,
+    now: &str,
+) -> BootNotificationResponse {
     BootNotificationResponse {
         status,
         current_time: now.to_owned(),
@@ -50,7 +54,10 @@ pub fn authorize(status: AuthorizationStatus) -> AuthorizeResponse {
 }
 
 /// StartTransaction.conf: the transaction id the central system assigns, and the id tag's status.
-pub fn start_transaction(transaction_id: i64, status: AuthorizationStatus) -> StartTransactionResponse {
+pub fn start_transaction(
+    transaction_id: i64,
+    status: AuthorizationStatus,
+) -> StartTransactionResponse {
     StartTransactionResponse {
         id_tag_info: tag_info(status),
         transaction_id,

@@ -74,8 +74,14 @@ fn trigger_v16(message: &str) -> Option<&'static str> {
 pub fn to_v16_call(kind: &CommandKind) -> Result<OutgoingCall, CommandError> {
     let (action, payload) = match kind {
         CommandKind::Start(a) => {
-            let id_tag = a.id_tag.clone().ok_or(CommandError::BadArgument("id_tag"))?;
-            (v16::Action::RemoteStartTransaction, json!({"connectorId": a.connector, "idTag": id_tag}))
+            let id_tag = a
+                .id_tag
+                .clone()
+                .ok_or(CommandError::BadArgument("id_tag"))?;
+            (
+                v16::Action::RemoteStartTransaction,
+                json!({"connectorId": a.connector, "idTag": id_tag}),
+            )
         }
         CommandKind::Stop(a) => {
             let tx: i64 = a
@@ -83,19 +89,31 @@ pub fn to_v16_call(kind: &CommandKind) -> Result<OutgoingCall, CommandError> {
                 .as_deref()
                 .and_then(|t| t.parse().ok())
                 .ok_or(CommandError::BadArgument("transaction_id"))?;
-            (v16::Action::RemoteStopTransaction, json!({"transactionId": tx}))
+            (
+                v16::Action::RemoteStopTransaction,
+                json!({"transactionId": tx}),
+            )
         }
-        CommandKind::Reset(a) => (v16::Action::Reset, json!({"type": if a.hard { "Hard" } else { "Soft" }})),
-        CommandKind::Unlock(a) => (v16::Action::UnlockConnector, json!({"connectorId": a.connector})),
+        CommandKind::Reset(a) => (
+            v16::Action::Reset,
+            json!({"type": if a.hard { "Hard" } else { "Soft" }}),
+        ),
+        CommandKind::Unlock(a) => (
+            v16::Action::UnlockConnector,
+            json!({"connectorId": a.connector}),
+        ),
         CommandKind::ChangeAvailability(a) => (
             v16::Action::ChangeAvailability,
             json!({"connectorId": a.connector, "type": if a.operative { "Operative" } else { "Inoperative" }}),
         ),
-        CommandKind::GetConfiguration(a) if a.keys.is_empty() => (v16::Action::GetConfiguration, json!({})),
-        CommandKind::GetConfiguration(a) => (v16::Action::GetConfiguration, json!({"key": a.keys})),
-        CommandKind::ChangeConfiguration(a) => {
-            (v16::Action::ChangeConfiguration, json!({"key": a.key, "value": a.value}))
+        CommandKind::GetConfiguration(a) if a.keys.is_empty() => {
+            (v16::Action::GetConfiguration, json!({}))
         }
+        CommandKind::GetConfiguration(a) => (v16::Action::GetConfiguration, json!({"key": a.keys})),
+        CommandKind::ChangeConfiguration(a) => (
+            v16::Action::ChangeConfiguration,
+            json!({"key": a.key, "value": a.value}),
+        ),
         CommandKind::TriggerMessage(a) => {
             let requested = trigger_v16(&a.message).ok_or(CommandError::BadArgument("message"))?;
             let mut p = json!({"requestedMessage": requested});
@@ -105,7 +123,9 @@ pub fn to_v16_call(kind: &CommandKind) -> Result<OutgoingCall, CommandError> {
             (v16::Action::TriggerMessage, p)
         }
         CommandKind::SetChargingProfile(a) => (v16::Action::SetChargingProfile, a.payload.clone()),
-        CommandKind::ClearChargingProfile(a) => (v16::Action::ClearChargingProfile, a.payload.clone()),
+        CommandKind::ClearChargingProfile(a) => {
+            (v16::Action::ClearChargingProfile, a.payload.clone())
+        }
         CommandKind::DataTransfer(a) => {
             let mut p = json!({"vendorId": a.vendor_id});
             if let Some(obj) = p.as_object_mut() {
@@ -131,10 +151,16 @@ pub fn to_v16_call(kind: &CommandKind) -> Result<OutgoingCall, CommandError> {
 
 /// Maps a command to an OCPP 2.0.1 CALL (the typed subset: start, stop, reset). `remote_start_id` is the
 /// caller-chosen id 2.0.1 requires on RequestStartTransaction.
-pub fn to_v201_call(kind: &CommandKind, remote_start_id: i64) -> Result<OutgoingCall, CommandError> {
+pub fn to_v201_call(
+    kind: &CommandKind,
+    remote_start_id: i64,
+) -> Result<OutgoingCall, CommandError> {
     let (action, payload) = match kind {
         CommandKind::Start(a) => {
-            let id_tag = a.id_tag.clone().ok_or(CommandError::BadArgument("id_tag"))?;
+            let id_tag = a
+                .id_tag
+                .clone()
+                .ok_or(CommandError::BadArgument("id_tag"))?;
             (
                 v201::Action::RequestStartTransaction,
                 json!({"evseId": a.connector, "remoteStartId": remote_start_id,
@@ -142,8 +168,14 @@ pub fn to_v201_call(kind: &CommandKind, remote_start_id: i64) -> Result<Outgoing
             )
         }
         CommandKind::Stop(a) => {
-            let tx = a.transaction_id.clone().ok_or(CommandError::BadArgument("transaction_id"))?;
-            (v201::Action::RequestStopTransaction, json!({"transactionId": tx}))
+            let tx = a
+                .transaction_id
+                .clone()
+                .ok_or(CommandError::BadArgument("transaction_id"))?;
+            (
+                v201::Action::RequestStopTransaction,
+                json!({"transactionId": tx}),
+            )
         }
         CommandKind::Reset(a) => (
             v201::Action::Reset,
@@ -164,7 +196,9 @@ pub fn to_v201_call(kind: &CommandKind, remote_start_id: i64) -> Result<Outgoing
 fn status_of(status: &str) -> CommandStatus {
     match status {
         "Accepted" | "Unlocked" | "Scheduled" | "RebootRequired" => CommandStatus::Accepted,
-        "NotSupported" | "NotImplemented" | "UnknownMessageId" | "UnknownVendorId" => CommandStatus::NotSupported,
+        "NotSupported" | "NotImplemented" | "UnknownMessageId" | "UnknownVendorId" => {
+            CommandStatus::NotSupported
+        }
         "UnlockFailed" | "Failed" => CommandStatus::Failed,
         _ => CommandStatus::Rejected,
     }
@@ -172,7 +206,12 @@ fn status_of(status: &str) -> CommandStatus {
 
 /// Turns a CALLRESULT into a `command_result`, validating it against the 1.6 schema of `action` (the action
 /// remembered for the CALL's id). The payload is kept as `detail`.
-pub fn v16_result(command_id: &str, command: &CommandKind, action: v16::Action, result: &CallResult<'_>) -> CommandResultData {
+pub fn v16_result(
+    command_id: &str,
+    command: &CommandKind,
+    action: v16::Action,
+    result: &CallResult<'_>,
+) -> CommandResultData {
     let payload: Value = serde_json::from_str(result.payload.get()).unwrap_or(Value::Null);
     let checked = v16::validate(action, PayloadKind::Response, &payload);
     finish(command_id, command, payload, checked)
@@ -190,14 +229,22 @@ pub fn v201_result(
     finish(command_id, command, payload, checked)
 }
 
-fn finish(command_id: &str, command: &CommandKind, payload: Value, checked: Result<(), PayloadError>) -> CommandResultData {
+fn finish(
+    command_id: &str,
+    command: &CommandKind,
+    payload: Value,
+    checked: Result<(), PayloadError>,
+) -> CommandResultData {
     let (status, detail) = match checked {
         Err(e) => (
             CommandStatus::Failed,
             json!({"error": "invalid_response", "code": e.kind(), "details": e.details(), "payload": payload}),
         ),
         Ok(()) => {
-            let status = payload.get("status").and_then(Value::as_str).map_or(CommandStatus::Accepted, status_of);
+            let status = payload
+                .get("status")
+                .and_then(Value::as_str)
+                .map_or(CommandStatus::Accepted, status_of);
             (status, payload)
         }
     };
@@ -211,7 +258,11 @@ fn finish(command_id: &str, command: &CommandKind, payload: Value, checked: Resu
 
 /// Turns a CALLERROR into a `command_result`: `NotImplemented` / `NotSupported` → not_supported, any other code
 /// → failed. Code, description and details are all kept in `detail`.
-pub fn error_result(command_id: &str, command: &CommandKind, error: &CallError<'_>) -> CommandResultData {
+pub fn error_result(
+    command_id: &str,
+    command: &CommandKind,
+    error: &CallError<'_>,
+) -> CommandResultData {
     let status = match error.code() {
         Some(ErrorCode::NotImplemented | ErrorCode::NotSupported) => CommandStatus::NotSupported,
         _ => CommandStatus::Failed,

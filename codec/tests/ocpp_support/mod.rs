@@ -6,7 +6,11 @@ use serde_json::{json, Map, Value};
 
 /// Resolves a local `$ref`.
 fn resolve<'a>(s: &'a Value, root: &'a Value) -> &'a Value {
-    match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+    match s
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/definitions/"))
+    {
         Some(name) => resolve(&root["definitions"][name], root),
         None => s,
     }
@@ -49,7 +53,11 @@ pub fn root_props(schema: &Value) -> Vec<(String, Value)> {
     schema
         .get("properties")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), resolve(v, schema).clone())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), resolve(v, schema).clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -65,9 +73,13 @@ pub fn wrong_type(prop: &Value) -> Value {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }

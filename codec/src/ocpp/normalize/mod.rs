@@ -13,8 +13,9 @@ use serde_json::json;
 
 use super::v16::{self, ChargePointErrorCode, ChargePointStatus, Request};
 use crate::event::{
-    AlarmData, AuthorizeData, ConnectorStatus, EventBody, HeartbeatData, MeterData, Observation, OnlineData,
-    SessionStartedData, SessionStoppedData, StatusData, StatusNoticeData, TransactionData,
+    AlarmData, AuthorizeData, ConnectorStatus, EventBody, HeartbeatData, MeterData, Observation,
+    OnlineData, SessionStartedData, SessionStoppedData, StatusData, StatusNoticeData,
+    TransactionData,
 };
 use meter::{fold, Sample};
 
@@ -35,10 +36,19 @@ fn on_connector(charger: &str, id: i64, body: EventBody) -> Observation {
 
 /// Normalizes a 1.6 CALL from `charger`. `assigned_transaction_id` is the id the central system gave in
 /// StartTransaction.conf (the request itself carries none); other actions ignore it.
-pub fn normalize_v16(charger: &str, request: &Request, assigned_transaction_id: Option<i64>) -> Vec<Observation> {
+pub fn normalize_v16(
+    charger: &str,
+    request: &Request,
+    assigned_transaction_id: Option<i64>,
+) -> Vec<Observation> {
     match request {
-        Request::BootNotification(b) => vec![Observation::charger(charger, EventBody::Online(online(b)))],
-        Request::Heartbeat(_) => vec![Observation::charger(charger, EventBody::Heartbeat(HeartbeatData::default()))],
+        Request::BootNotification(b) => {
+            vec![Observation::charger(charger, EventBody::Online(online(b)))]
+        }
+        Request::Heartbeat(_) => vec![Observation::charger(
+            charger,
+            EventBody::Heartbeat(HeartbeatData::default()),
+        )],
         Request::StatusNotification(s) => status(charger, s),
         Request::MeterValues(m) => meter_values(charger, m),
         Request::Authorize(a) => vec![Observation::charger(
@@ -53,7 +63,9 @@ pub fn normalize_v16(charger: &str, request: &Request, assigned_transaction_id: 
             charger,
             s.connector_id,
             EventBody::SessionStarted(SessionStartedData {
-                transaction_id: assigned_transaction_id.map(|t| t.to_string()).unwrap_or_default(),
+                transaction_id: assigned_transaction_id
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
                 id_tag: Some(s.id_tag.clone()),
                 meter_start_kwh: Some(s.meter_start as f64 / WH_PER_KWH),
                 started_at: Some(s.timestamp.clone()),
@@ -65,12 +77,16 @@ pub fn normalize_v16(charger: &str, request: &Request, assigned_transaction_id: 
             "data_transfer",
             json!({"vendor_id": d.vendor_id, "message_id": d.message_id, "data": d.data}),
         ),
-        Request::FirmwareStatusNotification(f) => {
-            notice(charger, "firmware_status", json!({"status": f.status.as_str()}))
-        }
-        Request::DiagnosticsStatusNotification(d) => {
-            notice(charger, "diagnostics_status", json!({"status": d.status.as_str()}))
-        }
+        Request::FirmwareStatusNotification(f) => notice(
+            charger,
+            "firmware_status",
+            json!({"status": f.status.as_str()}),
+        ),
+        Request::DiagnosticsStatusNotification(d) => notice(
+            charger,
+            "diagnostics_status",
+            json!({"status": d.status.as_str()}),
+        ),
         Request::SignedFirmwareStatusNotification(f) => notice(
             charger,
             "firmware_status",
@@ -105,7 +121,10 @@ fn online(b: &v16::BootNotificationRequest) -> OnlineData {
         protocol_version: Some(V16_VERSION.into()),
         vendor: Some(b.charge_point_vendor.clone()),
         model: Some(b.charge_point_model.clone()),
-        serial: b.charge_point_serial_number.clone().or_else(|| b.charge_box_serial_number.clone()),
+        serial: b
+            .charge_point_serial_number
+            .clone()
+            .or_else(|| b.charge_box_serial_number.clone()),
         firmware: b.firmware_version.clone(),
         iccid: b.iccid.clone(),
         ..Default::default()
@@ -208,9 +227,15 @@ pub fn stop_reason(reason: Option<v16::Reason>) -> &'static str {
         Some(R::Remote) => "remote",
         Some(R::EmergencyStop) => "emergency_stop",
         Some(R::EVDisconnected) => "ev_disconnected",
-        Some(R::HardReset | R::SoftReset | R::Reboot | R::PowerLoss | R::UnlockCommand | R::DeAuthorized | R::Other) => {
-            "other"
-        }
+        Some(
+            R::HardReset
+            | R::SoftReset
+            | R::Reboot
+            | R::PowerLoss
+            | R::UnlockCommand
+            | R::DeAuthorized
+            | R::Other,
+        ) => "other",
     }
 }
 
@@ -245,6 +270,3 @@ fn stop_transaction(charger: &str, s: &v16::StopTransactionRequest) -> Vec<Obser
         ),
     ]
 }
-
-#[cfg(test)]
-mod tests;

@@ -33,7 +33,10 @@ pub fn normalize_v201(charger: &str, request: &Request) -> Vec<Observation> {
                 }),
             )]
         }
-        Request::Heartbeat(_) => vec![Observation::charger(charger, EventBody::Heartbeat(HeartbeatData::default()))],
+        Request::Heartbeat(_) => vec![Observation::charger(
+            charger,
+            EventBody::Heartbeat(HeartbeatData::default()),
+        )],
         Request::StatusNotification(s) => vec![on_connector(
             charger,
             s.evse_id,
@@ -111,7 +114,9 @@ pub fn stop_reason(reason: Option<ReasonEnum>) -> &'static str {
         Some(ReasonEnum::EnergyLimitReached) => "energy_limit",
         Some(ReasonEnum::SOCLimitReached) => "soc_reached",
         Some(ReasonEnum::TimeLimitReached) => "time_limit",
-        Some(ReasonEnum::GroundFault | ReasonEnum::OvercurrentFault | ReasonEnum::PowerQuality) => "fault",
+        Some(ReasonEnum::GroundFault | ReasonEnum::OvercurrentFault | ReasonEnum::PowerQuality) => {
+            "fault"
+        }
         Some(_) => "other",
     }
 }
@@ -141,7 +146,13 @@ fn transaction_event(charger: &str, t: &v201::TransactionEventRequest) -> Vec<Ob
         TransactionEventEnum::Updated => {}
         TransactionEventEnum::Ended => {
             let reason = stop_reason(t.transaction_info.stopped_reason);
-            let vendor = Some(t.transaction_info.stopped_reason.unwrap_or(ReasonEnum::Local).as_str().to_owned());
+            let vendor = Some(
+                t.transaction_info
+                    .stopped_reason
+                    .unwrap_or(ReasonEnum::Local)
+                    .as_str()
+                    .to_owned(),
+            );
             out.push(on_connector(
                 charger,
                 evse,
@@ -169,6 +180,10 @@ fn transaction_event(charger: &str, t: &v201::TransactionEventRequest) -> Vec<Ob
             ));
         }
     }
-    out.extend(meter_total.into_iter().map(|m| on_connector(charger, evse, EventBody::Meter(m))));
+    out.extend(
+        meter_total
+            .into_iter()
+            .map(|m| on_connector(charger, evse, EventBody::Meter(m))),
+    );
     out
 }
