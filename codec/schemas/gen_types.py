@@ -153,13 +153,10 @@ class Gen:
 
     def enum_code(self, name, schema):
         desc = doc_line(schema.get("description"), "Enumeration `%s` of the OCPP %s schemas." % (name, self.version))
-        lines = ["/// %s" % desc,
-                 "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]",
-                 "pub enum %s {" % name]
+        lines = ["wire_enum! {", "    /// %s" % desc, "    %s {" % name]
         values = list(schema["enum"])
         celcius = "Celcius" in values and "Celsius" in values
         seen = set()
-        arms = []
         for v in values:
             if celcius and v == "Celcius":
                 continue
@@ -167,22 +164,10 @@ class Gen:
             if vn in seen:
                 raise SystemExit("variant clash %s %s" % (name, v))
             seen.add(vn)
-            lines.append("    /// `%s`." % v)
             if celcius and v == "Celsius":
-                lines.append("    /// The schema also lists the typo `Celcius` (errata), accepted here as `Celsius`.")
-                lines.append('    #[serde(rename = "Celsius", alias = "Celcius")]')
-            else:
-                lines.append('    #[serde(rename = "%s")]' % v)
-            lines.append("    %s," % vn)
-            arms.append('            %s::%s => "%s",' % (name, vn, v))
-        lines.append("}")
-        lines.append("")
-        lines.append("impl %s {" % name)
-        lines.append("    /// The value as spelled on the wire.")
-        lines.append("    pub fn as_str(self) -> &'static str {")
-        lines.append("        match self {")
-        lines.extend(arms)
-        lines.append("        }")
+                lines.append("        /// The schema also lists the typo `Celcius` (errata); it is accepted as `Celsius`.")
+                lines.append('        #[serde(alias = "Celcius")]')
+            lines.append('        %s = "%s",' % (vn, v))
         lines.append("    }")
         lines.append("}")
         return "\n".join(lines)
@@ -250,21 +235,23 @@ def generate(version, schema_dir, profiles, cp_initiated, both, out_dir, req_suf
     os.makedirs(out_dir, exist_ok=True)
     use = "use serde::{Deserialize, Serialize};\n"
     for prof, (pdoc, actions) in profiles.items():
-        body = [header("OCPP %s payloads: %s" % (version, pdoc)), "#[allow(unused_imports)]\nuse super::types::*;\n", use]
+        body = [header("OCPP %s payloads: %s" % (version, pdoc)), "#[allow(unused_imports)]\nuse super::enums::*;\n#[allow(unused_imports)]\nuse super::types::*;\n", use]
         for a in actions:
             body.append(root_types[a + "Request"])
             body.append(root_types[a + "Response"])
         open(os.path.join(out_dir, prof + ".rs"), "w").write("\n\n".join(body) + "\n")
-    types = [header("Shared OCPP %s data types and enumerations used by several payloads." % version), use]
+    types = [header("Shared OCPP %s data structures used by several payloads." % version),
+             "#[allow(unused_imports)]\nuse super::enums::*;\n", use]
+    enums = [header("OCPP %s enumerations, each with its wire spelling." % version), use, "use crate::ocpp::wire_enum::wire_enum;\n"]
     for n in gen.order:
-        types.append(gen.types[n][1])
+        code = gen.types[n][1]
+        (enums if code.startswith("wire_enum!") else types).append(code)
     open(os.path.join(out_dir, "types.rs"), "w").write("\n\n".join(types) + "\n")
+    open(os.path.join(out_dir, "enums.rs"), "w").write("\n\n".join(enums) + "\n")
     # action table
     all_actions = [(a, prof) for prof, (_, acts) in profiles.items() for a in acts]
     all_actions.sort()
     L = [header("The OCPP %s action table: names, profiles, directions, typed payload enums and schema texts." % version)]
-    L.append("use serde::Serialize;\nuse serde_json::value::RawValue;\n")
-    L.append("use super::*;\nuse crate::ocpp::schema::PayloadKind;\n")
     L.append("/// Every OCPP %s action Chargegate knows, named as on the wire.\n#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum Action {" % version)
     for a, p in all_actions:
         L.append("    /// `%s` (%s)." % (a, profiles[p][0].rstrip(".")))
@@ -290,6 +277,11 @@ def generate(version, schema_dir, profiles, cp_initiated, both, out_dir, req_suf
         L.append("            Action::%s => Initiator::%s," % (a, ini))
     L.append("        }\n    }\n")
     L.append("    /// Index of the action in [`Action::ALL`].\n    pub fn index(self) -> usize {\n        self as usize\n    }\n")
+    L.append("}\n")
+    open(os.path.join(out_dir, "action.rs"), "w").write("\n".join(L) + "\n")
+    L = [header("Where each OCPP %s action's vendored schema files are, compiled into the binary." % version)]
+    L.append("use super::Action;\nuse crate::ocpp::schema::PayloadKind;\n")
+    L.append("impl Action {")
     L.append("    /// The vendored JSON schema text for the request or the response payload.\n    pub fn schema_text(self, kind: PayloadKind) -> &'static str {\n        match (self, kind) {")
     rel = "../../../schemas/" + os.path.basename(schema_dir) + "/"
     for a, _ in all_actions:
@@ -301,6 +293,10 @@ def generate(version, schema_dir, profiles, cp_initiated, both, out_dir, req_suf
         L.append('            (Action::%s, PayloadKind::Request) => "%s%s.json",' % (a, a, req_suffix))
         L.append('            (Action::%s, PayloadKind::Response) => "%sResponse.json",' % (a, a))
     L.append("        }\n    }\n}\n")
+    open(os.path.join(out_dir, "schema_table.rs"), "w").write("\n".join(L) + "\n")
+    L = [header("Typed OCPP %s CALL and CALLRESULT payloads of any action, dispatched by action name." % version)]
+    L.append("use serde::Serialize;\nuse serde_json::value::RawValue;\n")
+    L.append("use super::*;\n")
     for kind, what in (("Request", "A typed CALL payload of any action."), ("Response", "A typed CALLRESULT payload of any action.")):
         L.append("/// %s\n#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(untagged)]\npub enum %s {" % (what, kind))
         for a, _ in all_actions:
@@ -320,7 +316,7 @@ def generate(version, schema_dir, profiles, cp_initiated, both, out_dir, req_suf
         for a, _ in all_actions:
             L.append("            %s::%s(_) => Action::%s," % (kind, a, a))
         L.append("        }\n    }\n}\n")
-    open(os.path.join(out_dir, "action.rs"), "w").write("\n".join(L) + "\n")
+    open(os.path.join(out_dir, "payload.rs"), "w").write("\n".join(L) + "\n")
 
 
 generate("1.6", os.path.join(ROOT, "ocpp16"), V16_PROFILES, V16_CP_INITIATED, V16_BOTH, os.path.join(SRC, "v16"), "")

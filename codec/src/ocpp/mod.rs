@@ -15,6 +15,7 @@ pub mod schema;
 pub mod v16;
 pub mod v201;
 pub mod validate;
+mod wire_enum;
 
 pub use error::{ErrorCode, OcppVersion};
 pub use rpc::{Call, CallError, CallResult, Message, Reaction, RpcError};

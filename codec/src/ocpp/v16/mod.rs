@@ -6,18 +6,23 @@
 
 mod action;
 pub mod core;
+pub mod enums;
 pub mod firmware;
 pub mod local_auth;
+mod payload;
 pub mod remote_trigger;
 pub mod reservation;
+mod schema_table;
 pub mod security;
 pub mod smart_charging;
 pub mod types;
 
 pub use self::core::*;
-pub use action::{Action, Initiator, Request, Response};
+pub use action::{Action, Initiator};
+pub use enums::*;
 pub use firmware::*;
 pub use local_auth::*;
+pub use payload::{Request, Response};
 pub use remote_trigger::*;
 pub use reservation::*;
 pub use security::*;

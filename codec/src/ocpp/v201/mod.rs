@@ -5,11 +5,16 @@
 //! optionality, type and enum matches the official file it came from.
 
 mod action;
+pub mod enums;
 pub mod messages;
+mod payload;
+mod schema_table;
 pub mod types;
 
-pub use action::{Action, Initiator, Request, Response};
+pub use action::{Action, Initiator};
+pub use enums::*;
 pub use messages::*;
+pub use payload::{Request, Response};
 pub use types::*;
 
 use serde_json::value::RawValue;
