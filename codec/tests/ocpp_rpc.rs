@@ -168,3 +168,20 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_payload_objects_never_panics(
+        action in prop::sample::select(vec!["MeterValues", "StatusNotification", "BootNotification", "StopTransaction", "Nope"]),
+        keys in prop::collection::vec("[a-zA-Z]{1,12}", 0..4),
+        vals in prop::collection::vec(prop_oneof![Just(json!(1)), Just(json!("x")), Just(json!(null)), Just(json!([{}])), Just(json!({"a": 1.5}))], 0..4),
+    ) {
+        let obj: serde_json::Map<String, serde_json::Value> = keys.into_iter().zip(vals).collect();
+        let raw = serde_json::value::to_raw_value(&obj).unwrap();
+        for validate in [true, false] {
+            if let Err(e) = chargegate_codec::ocpp::v16::decode_call(action, &raw, validate) {
+                let _ = (e.code(), e.kind(), e.details());
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chargegate_codec::ocpp::schema::PayloadKind;
 use chargegate_codec::ocpp::v16::{self, Action};
 use chargegate_codec::ocpp::OcppVersion;
-use ocpp_support::{example, json_eq, root_props, wrong_type};
+use ocpp_support::{example, first_enum_pointer, json_eq, root_props, wrong_type};
 use serde_json::{json, Value};
 
 fn schema_of(action: Action, kind: PayloadKind) -> Value {
@@ -73,6 +73,15 @@ fn check_schema_file(action: Action, kind: PayloadKind) {
             code_of(action, kind, &missing),
             Some("OccurenceConstraintViolation"),
             "{file}: missing {field}"
+        );
+    }
+    if let Some(pointer) = first_enum_pointer(&schema) {
+        let mut bad = valid.clone();
+        *bad.pointer_mut(&pointer).unwrap() = json!("NoSuchValue");
+        assert_eq!(
+            code_of(action, kind, &bad),
+            Some("PropertyConstraintViolation"),
+            "{file}: {pointer} bad enum"
         );
     }
     for (name, prop) in root_props(&schema) {
@@ -208,7 +217,7 @@ fn unknown_action_is_not_implemented_and_a_central_system_action_from_a_charger_
 }
 
 #[test]
-fn every_2_0_1_schema_validates_its_own_example() {
+fn every_vendored_2_0_1_schema_accepts_its_example_and_refuses_broken_ones_with_2_0_1_codes() {
     use chargegate_codec::ocpp::v201;
     for action in v201::Action::ALL {
         for kind in [PayloadKind::Request, PayloadKind::Response] {

@@ -84,3 +84,30 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
         _ => a == b,
     }
 }
+
+/// JSON pointer (into the [`example`] instance) of the first string enum found anywhere in the schema, walking
+/// properties in order and descending into objects and array items.
+pub fn first_enum_pointer(schema: &Value) -> Option<String> {
+    enum_pointer(schema, schema, String::new())
+}
+
+fn enum_pointer(s: &Value, root: &Value, at: String) -> Option<String> {
+    let s = resolve(s, root);
+    if s.get("enum").is_some() && !at.is_empty() {
+        return Some(at);
+    }
+    match s.get("type").and_then(Value::as_str) {
+        Some("object") => s
+            .get("properties")
+            .and_then(Value::as_object)
+            .and_then(|props| {
+                props
+                    .iter()
+                    .find_map(|(k, v)| enum_pointer(v, root, format!("{at}/{k}")))
+            }),
+        Some("array") => s
+            .get("items")
+            .and_then(|i| enum_pointer(i, root, format!("{at}/0"))),
+        _ => None,
+    }
+}
