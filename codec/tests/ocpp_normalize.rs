@@ -128,7 +128,9 @@ fn start_and_stop_transaction_become_session_events_in_kwh() {
     );
     let stop = decode16(
         "StopTransaction",
-        json!({"transactionId": 501, "meterStop": 23500, "timestamp": "2024-05-01T13:00:00Z", "reason": "EVDisconnected"}),
+        json!({"transactionId": 501, "meterStop": 23500, "timestamp": "2024-05-01T13:00:00Z", "reason": "EVDisconnected",
+               "transactionData": [{"timestamp": "2024-05-01T13:00:00Z", "sampledValue": [
+                   {"value": "23500", "context": "Transaction.End", "unit": "Wh"}]}]}),
     );
     let obs = normalize_v16("CP-1", &stop, None);
     let kinds: Vec<_> = obs.iter().map(|o| o.body.kind()).collect();

@@ -76,7 +76,7 @@ pub fn to_si(value: f64, unit: &str) -> (f64, &'static str) {
         "Fahrenheit" => ((value - FAHRENHEIT_OFFSET) * FAHRENHEIT_SCALE, "Cel"),
         "K" => (value - KELVIN_OFFSET, "Cel"),
         "Percent" | "%" => (value, "%"),
-        "Hz" => (value, "Hz"),
+        "Hz" | "Hertz" => (value, "Hz"),
         "s" => (value, "s"),
         "" => (value, ""),
         _ => (value, "other"),

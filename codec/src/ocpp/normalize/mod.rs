@@ -2,7 +2,7 @@
 //!
 //! BootNotification → `online`; StatusNotification → `status` (+ `alarm` when `errorCode` ≠ `NoError`;
 //! connector 0 = the charger); MeterValues → `meter` (units converted, phases split); Heartbeat → `heartbeat`;
-//! StartTransaction → `session_started`; StopTransaction → `session_stopped` + `transaction`; Authorize →
+//! StartTransaction → `session_started`; StopTransaction → `session_stopped` + `transaction` (+ `meter` per `transactionData` entry); Authorize →
 //! `authorize`; DataTransfer and the firmware / diagnostics / log / security status messages → `notice`. The
 //! 2.0.1 mapping (TransactionEvent Started / Updated / Ended) lives in [`v201`].
 
@@ -219,6 +219,21 @@ fn sample(sv: &v16::SampledValue) -> Option<Sample<'_>> {
     })
 }
 
+/// The samples of StopTransaction's `transactionData` (same shape as MeterValues, its own unit enum).
+fn stop_sample(sv: &v16::StopTransactionMeterValueSampledValue) -> Option<Sample<'_>> {
+    if sv.format == Some(v16::ValueFormat::SignedData) {
+        return None;
+    }
+    Some(Sample {
+        measurand: sv.measurand.map_or(DEFAULT_MEASURAND, |m| m.as_str()),
+        value: sv.value.trim().parse().ok()?,
+        unit: sv.unit.map(|u| u.as_str()),
+        phase: sv.phase.map(|p| p.as_str()),
+        location: sv.location.map(|l| l.as_str()),
+        context: sv.context.map(|c| c.as_str()),
+    })
+}
+
 /// Maps a 1.6 stop reason onto the normalized vocabulary; an absent reason means `Local` (CORE §6.50).
 pub fn stop_reason(reason: Option<v16::Reason>) -> &'static str {
     use v16::Reason as R;
@@ -244,29 +259,43 @@ fn stop_transaction(charger: &str, s: &v16::StopTransactionRequest) -> Vec<Obser
     let meter_stop_kwh = Some(s.meter_stop as f64 / WH_PER_KWH);
     let reason = stop_reason(s.reason);
     let vendor_reason = Some(s.reason.unwrap_or(v16::Reason::Local).as_str().to_owned());
-    vec![
-        Observation::charger(
-            charger,
-            EventBody::SessionStopped(SessionStoppedData {
-                transaction_id: transaction_id.clone(),
-                reason: reason.into(),
-                vendor_reason: vendor_reason.clone(),
-                meter_stop_kwh,
-                stopped_at: Some(s.timestamp.clone()),
-            }),
-        ),
-        Observation::charger(
-            charger,
-            EventBody::Transaction(Box::new(TransactionData {
-                transaction_id,
-                stopped_at: Some(s.timestamp.clone()),
-                meter_stop_kwh,
-                id_tag: s.id_tag.clone(),
-                start_method: Some("id_tag".into()),
-                stop_reason: Some(reason.into()),
-                vendor_stop_reason: vendor_reason,
-                ..Default::default()
-            })),
-        ),
-    ]
+    let readings = s.transaction_data.iter().flatten().map(|mv| {
+        let mut data = MeterData {
+            transaction_id: Some(transaction_id.clone()),
+            sampled_at: Some(mv.timestamp.clone()),
+            ..Default::default()
+        };
+        fold(&mut data, mv.sampled_value.iter().filter_map(stop_sample));
+        Observation::charger(charger, EventBody::Meter(data))
+    });
+    let mut out: Vec<Observation> = readings.collect();
+    out.splice(
+        0..0,
+        [
+            Observation::charger(
+                charger,
+                EventBody::SessionStopped(SessionStoppedData {
+                    transaction_id: transaction_id.clone(),
+                    reason: reason.into(),
+                    vendor_reason: vendor_reason.clone(),
+                    meter_stop_kwh,
+                    stopped_at: Some(s.timestamp.clone()),
+                }),
+            ),
+            Observation::charger(
+                charger,
+                EventBody::Transaction(Box::new(TransactionData {
+                    transaction_id,
+                    stopped_at: Some(s.timestamp.clone()),
+                    meter_stop_kwh,
+                    id_tag: s.id_tag.clone(),
+                    start_method: Some("id_tag".into()),
+                    stop_reason: Some(reason.into()),
+                    vendor_stop_reason: vendor_reason,
+                    ..Default::default()
+                })),
+            ),
+        ],
+    );
+    out
 }
