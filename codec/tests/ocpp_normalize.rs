@@ -134,7 +134,14 @@ fn start_and_stop_transaction_become_session_events_in_kwh() {
     );
     let obs = normalize_v16("CP-1", &stop, None);
     let kinds: Vec<_> = obs.iter().map(|o| o.body.kind()).collect();
-    assert_eq!(kinds, ["session_stopped", "transaction"]);
+    assert_eq!(kinds, ["session_stopped", "transaction", "meter"]);
+    let EventBody::Meter(m) = &obs[2].body else {
+        panic!()
+    };
+    assert_eq!(
+        (m.energy_kwh, m.transaction_id.as_deref()),
+        (Some(23.5), Some("501"))
+    );
     let EventBody::SessionStopped(s) = &obs[0].body else {
         panic!()
     };
