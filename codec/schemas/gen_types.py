@@ -32,9 +32,12 @@ V16_CP_INITIATED = {"Authorize", "BootNotification", "Heartbeat", "MeterValues",
 V16_BOTH = {"DataTransfer"}
 
 V201_PROFILES = {
-    "messages": ("The OCPP 2.0.1 messages Chargegate types.", ["Authorize", "BootNotification", "Heartbeat",
-                 "MeterValues", "RequestStartTransaction", "RequestStopTransaction", "Reset", "StatusNotification",
-                 "TransactionEvent"]),
+    "messages": ("The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset.",
+                 ["Authorize", "BootNotification", "Heartbeat", "MeterValues", "RequestStartTransaction",
+                  "RequestStopTransaction", "Reset", "StatusNotification", "TransactionEvent"]),
+    "control": ("The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands.",
+                ["ChangeAvailability", "ClearChargingProfile", "DataTransfer", "GetVariables", "SetChargingProfile",
+                 "SetVariables", "TriggerMessage", "UnlockConnector"]),
 }
 V201_CP_INITIATED = {"Authorize", "BootNotification", "Heartbeat", "MeterValues", "StatusNotification",
                      "TransactionEvent"}
@@ -320,4 +323,4 @@ def generate(version, schema_dir, profiles, cp_initiated, both, out_dir, req_suf
 
 
 generate("1.6", os.path.join(ROOT, "ocpp16"), V16_PROFILES, V16_CP_INITIATED, V16_BOTH, os.path.join(SRC, "v16"), "")
-generate("2.0.1", os.path.join(ROOT, "ocpp201"), V201_PROFILES, V201_CP_INITIATED, set(), os.path.join(SRC, "v201"), "Request")
+generate("2.0.1", os.path.join(ROOT, "ocpp201"), V201_PROFILES, V201_CP_INITIATED, {"DataTransfer"}, os.path.join(SRC, "v201"), "Request")

@@ -321,3 +321,60 @@ fn local_answers_validate_against_the_response_schemas() {
         .unwrap(),
     );
 }
+
+#[test]
+fn every_command_ocpp_can_express_maps_to_a_schema_valid_2_0_1_call() {
+    use chargegate_codec::command::{
+        AvailabilityArgs, ChangeConfigurationArgs, ConnectorArgs, DataTransferArgs,
+        GetConfigurationArgs, TriggerArgs,
+    };
+    let cases = [
+        (
+            CommandKind::Unlock(ConnectorArgs { connector: 2 }),
+            "UnlockConnector",
+        ),
+        (
+            CommandKind::ChangeAvailability(AvailabilityArgs {
+                connector: 0,
+                operative: false,
+            }),
+            "ChangeAvailability",
+        ),
+        (
+            CommandKind::GetConfiguration(GetConfigurationArgs {
+                keys: vec!["OCPPCommCtrlr.HeartbeatInterval".into()],
+            }),
+            "GetVariables",
+        ),
+        (
+            CommandKind::ChangeConfiguration(ChangeConfigurationArgs {
+                key: "OCPPCommCtrlr.HeartbeatInterval".into(),
+                value: "60".into(),
+            }),
+            "SetVariables",
+        ),
+        (
+            CommandKind::TriggerMessage(TriggerArgs {
+                message: "status".into(),
+                connector: Some(1),
+            }),
+            "TriggerMessage",
+        ),
+        (
+            CommandKind::DataTransfer(DataTransferArgs {
+                vendor_id: "acme".into(),
+                message_id: None,
+                data: Some("x".into()),
+            }),
+            "DataTransfer",
+        ),
+    ];
+    for (command, action) in cases {
+        assert_eq!(to_v201_call(&command, 1).unwrap().action, action);
+        assert!(to_v16_call(&command).is_ok(), "{action} in 1.6");
+    }
+    let bad_key = CommandKind::GetConfiguration(GetConfigurationArgs {
+        keys: vec!["HeartbeatInterval".into()],
+    });
+    assert!(to_v201_call(&bad_key, 1).is_err());
+}

@@ -149,12 +149,36 @@ pub fn to_v16_call(kind: &CommandKind) -> Result<OutgoingCall, CommandError> {
     })
 }
 
-/// Maps a command to an OCPP 2.0.1 CALL (the typed subset: start, stop, reset). `remote_start_id` is the
-/// caller-chosen id 2.0.1 requires on RequestStartTransaction.
+fn trigger_v201(message: &str) -> Option<&'static str> {
+    Some(match message {
+        "boot" => "BootNotification",
+        "heartbeat" => "Heartbeat",
+        "status" => "StatusNotification",
+        "meter" => "MeterValues",
+        "firmware_status" => "FirmwareStatusNotification",
+        "diagnostics_status" => "LogStatusNotification",
+        _ => return None,
+    })
+}
+
+/// A 2.0.1 device-model address from a configuration key written `Component.Variable`.
+fn component_variable(key: &str) -> Result<Value, CommandError> {
+    let (component, variable) = key
+        .split_once('.')
+        .filter(|(c, v)| !c.is_empty() && !v.is_empty())
+        .ok_or(CommandError::BadArgument("key"))?;
+    Ok(json!({"component": {"name": component}, "variable": {"name": variable}}))
+}
+
+/// Maps a command to an OCPP 2.0.1 CALL. The connector number is used as the EVSE id (connector 1 within it);
+/// configuration keys are written `Component.Variable` and map to GetVariables / SetVariables (reading *all* keys
+/// needs GetBaseReport, which is not mapped). `remote_start_id` is the caller-chosen id RequestStartTransaction
+/// requires.
 pub fn to_v201_call(
     kind: &CommandKind,
     remote_start_id: i64,
 ) -> Result<OutgoingCall, CommandError> {
+    use v201::Action as A;
     let (action, payload) = match kind {
         CommandKind::Start(a) => {
             let id_tag = a
@@ -162,7 +186,7 @@ pub fn to_v201_call(
                 .clone()
                 .ok_or(CommandError::BadArgument("id_tag"))?;
             (
-                v201::Action::RequestStartTransaction,
+                A::RequestStartTransaction,
                 json!({"evseId": a.connector, "remoteStartId": remote_start_id,
                        "idToken": {"idToken": id_tag, "type": "Central"}}),
             )
@@ -172,16 +196,71 @@ pub fn to_v201_call(
                 .transaction_id
                 .clone()
                 .ok_or(CommandError::BadArgument("transaction_id"))?;
-            (
-                v201::Action::RequestStopTransaction,
-                json!({"transactionId": tx}),
-            )
+            (A::RequestStopTransaction, json!({"transactionId": tx}))
         }
         CommandKind::Reset(a) => (
-            v201::Action::Reset,
+            A::Reset,
             json!({"type": if a.hard { "Immediate" } else { "OnIdle" }}),
         ),
-        _ => return Err(CommandError::NotSupported(kind.name())),
+        CommandKind::Unlock(a) => (
+            A::UnlockConnector,
+            json!({"evseId": a.connector, "connectorId": 1}),
+        ),
+        CommandKind::ChangeAvailability(a) => {
+            let status = if a.operative {
+                "Operative"
+            } else {
+                "Inoperative"
+            };
+            let mut p = json!({"operationalStatus": status});
+            if let (true, Some(obj)) = (a.connector > 0, p.as_object_mut()) {
+                obj.insert("evse".into(), json!({"id": a.connector}));
+            }
+            (A::ChangeAvailability, p)
+        }
+        CommandKind::GetConfiguration(a) if a.keys.is_empty() => {
+            return Err(CommandError::NotSupported(kind.name()))
+        }
+        CommandKind::GetConfiguration(a) => {
+            let data = a
+                .keys
+                .iter()
+                .map(|k| component_variable(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            (A::GetVariables, json!({"getVariableData": data}))
+        }
+        CommandKind::ChangeConfiguration(a) => {
+            let mut data = component_variable(&a.key)?;
+            if let Some(obj) = data.as_object_mut() {
+                obj.insert("attributeValue".into(), json!(a.value));
+            }
+            (A::SetVariables, json!({"setVariableData": [data]}))
+        }
+        CommandKind::TriggerMessage(a) => {
+            let requested = trigger_v201(&a.message).ok_or(CommandError::BadArgument("message"))?;
+            let mut p = json!({"requestedMessage": requested});
+            if let (Some(c), Some(obj)) = (a.connector, p.as_object_mut()) {
+                obj.insert("evse".into(), json!({"id": c}));
+            }
+            (A::TriggerMessage, p)
+        }
+        CommandKind::SetChargingProfile(a) => (A::SetChargingProfile, a.payload.clone()),
+        CommandKind::ClearChargingProfile(a) => (A::ClearChargingProfile, a.payload.clone()),
+        CommandKind::DataTransfer(a) => {
+            let mut p = json!({"vendorId": a.vendor_id});
+            if let Some(obj) = p.as_object_mut() {
+                if let Some(m) = &a.message_id {
+                    obj.insert("messageId".into(), json!(m));
+                }
+                if let Some(d) = &a.data {
+                    obj.insert("data".into(), json!(d));
+                }
+            }
+            (A::DataTransfer, p)
+        }
+        CommandKind::SetTime(_) | CommandKind::SetPrice(_) | CommandKind::PollRealtime(_) => {
+            return Err(CommandError::NotSupported(kind.name()))
+        }
     };
     v201::validate(action, PayloadKind::Request, &payload).map_err(CommandError::Invalid)?;
     Ok(OutgoingCall {

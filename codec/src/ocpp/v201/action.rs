@@ -5,24 +5,40 @@
 /// Every OCPP 2.0.1 action Chargegate knows, named as on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// `Authorize` (The OCPP 2.0.1 messages Chargegate types).
+    /// `Authorize` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     Authorize,
-    /// `BootNotification` (The OCPP 2.0.1 messages Chargegate types).
+    /// `BootNotification` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     BootNotification,
-    /// `Heartbeat` (The OCPP 2.0.1 messages Chargegate types).
+    /// `ChangeAvailability` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    ChangeAvailability,
+    /// `ClearChargingProfile` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    ClearChargingProfile,
+    /// `DataTransfer` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    DataTransfer,
+    /// `GetVariables` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    GetVariables,
+    /// `Heartbeat` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     Heartbeat,
-    /// `MeterValues` (The OCPP 2.0.1 messages Chargegate types).
+    /// `MeterValues` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     MeterValues,
-    /// `RequestStartTransaction` (The OCPP 2.0.1 messages Chargegate types).
+    /// `RequestStartTransaction` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     RequestStartTransaction,
-    /// `RequestStopTransaction` (The OCPP 2.0.1 messages Chargegate types).
+    /// `RequestStopTransaction` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     RequestStopTransaction,
-    /// `Reset` (The OCPP 2.0.1 messages Chargegate types).
+    /// `Reset` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     Reset,
-    /// `StatusNotification` (The OCPP 2.0.1 messages Chargegate types).
+    /// `SetChargingProfile` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    SetChargingProfile,
+    /// `SetVariables` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    SetVariables,
+    /// `StatusNotification` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     StatusNotification,
-    /// `TransactionEvent` (The OCPP 2.0.1 messages Chargegate types).
+    /// `TransactionEvent` (The OCPP 2.0.1 messages a charging station sends, and remote start/stop and reset).
     TransactionEvent,
+    /// `TriggerMessage` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    TriggerMessage,
+    /// `UnlockConnector` (The OCPP 2.0.1 CSMS-initiated messages behind the other normalized commands).
+    UnlockConnector,
 }
 
 /// Which side starts an action.
@@ -38,16 +54,24 @@ pub enum Initiator {
 
 impl Action {
     /// All actions, sorted by name.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 17] = [
         Action::Authorize,
         Action::BootNotification,
+        Action::ChangeAvailability,
+        Action::ClearChargingProfile,
+        Action::DataTransfer,
+        Action::GetVariables,
         Action::Heartbeat,
         Action::MeterValues,
         Action::RequestStartTransaction,
         Action::RequestStopTransaction,
         Action::Reset,
+        Action::SetChargingProfile,
+        Action::SetVariables,
         Action::StatusNotification,
         Action::TransactionEvent,
+        Action::TriggerMessage,
+        Action::UnlockConnector,
     ];
 
     /// The wire name.
@@ -55,13 +79,21 @@ impl Action {
         match self {
             Action::Authorize => "Authorize",
             Action::BootNotification => "BootNotification",
+            Action::ChangeAvailability => "ChangeAvailability",
+            Action::ClearChargingProfile => "ClearChargingProfile",
+            Action::DataTransfer => "DataTransfer",
+            Action::GetVariables => "GetVariables",
             Action::Heartbeat => "Heartbeat",
             Action::MeterValues => "MeterValues",
             Action::RequestStartTransaction => "RequestStartTransaction",
             Action::RequestStopTransaction => "RequestStopTransaction",
             Action::Reset => "Reset",
+            Action::SetChargingProfile => "SetChargingProfile",
+            Action::SetVariables => "SetVariables",
             Action::StatusNotification => "StatusNotification",
             Action::TransactionEvent => "TransactionEvent",
+            Action::TriggerMessage => "TriggerMessage",
+            Action::UnlockConnector => "UnlockConnector",
         }
     }
 
@@ -70,13 +102,21 @@ impl Action {
         match name {
             "Authorize" => Some(Action::Authorize),
             "BootNotification" => Some(Action::BootNotification),
+            "ChangeAvailability" => Some(Action::ChangeAvailability),
+            "ClearChargingProfile" => Some(Action::ClearChargingProfile),
+            "DataTransfer" => Some(Action::DataTransfer),
+            "GetVariables" => Some(Action::GetVariables),
             "Heartbeat" => Some(Action::Heartbeat),
             "MeterValues" => Some(Action::MeterValues),
             "RequestStartTransaction" => Some(Action::RequestStartTransaction),
             "RequestStopTransaction" => Some(Action::RequestStopTransaction),
             "Reset" => Some(Action::Reset),
+            "SetChargingProfile" => Some(Action::SetChargingProfile),
+            "SetVariables" => Some(Action::SetVariables),
             "StatusNotification" => Some(Action::StatusNotification),
             "TransactionEvent" => Some(Action::TransactionEvent),
+            "TriggerMessage" => Some(Action::TriggerMessage),
+            "UnlockConnector" => Some(Action::UnlockConnector),
             _ => None,
         }
     }
@@ -86,13 +126,21 @@ impl Action {
         match self {
             Action::Authorize => "messages",
             Action::BootNotification => "messages",
+            Action::ChangeAvailability => "control",
+            Action::ClearChargingProfile => "control",
+            Action::DataTransfer => "control",
+            Action::GetVariables => "control",
             Action::Heartbeat => "messages",
             Action::MeterValues => "messages",
             Action::RequestStartTransaction => "messages",
             Action::RequestStopTransaction => "messages",
             Action::Reset => "messages",
+            Action::SetChargingProfile => "control",
+            Action::SetVariables => "control",
             Action::StatusNotification => "messages",
             Action::TransactionEvent => "messages",
+            Action::TriggerMessage => "control",
+            Action::UnlockConnector => "control",
         }
     }
 
@@ -101,13 +149,21 @@ impl Action {
         match self {
             Action::Authorize => Initiator::ChargePoint,
             Action::BootNotification => Initiator::ChargePoint,
+            Action::ChangeAvailability => Initiator::CentralSystem,
+            Action::ClearChargingProfile => Initiator::CentralSystem,
+            Action::DataTransfer => Initiator::Both,
+            Action::GetVariables => Initiator::CentralSystem,
             Action::Heartbeat => Initiator::ChargePoint,
             Action::MeterValues => Initiator::ChargePoint,
             Action::RequestStartTransaction => Initiator::CentralSystem,
             Action::RequestStopTransaction => Initiator::CentralSystem,
             Action::Reset => Initiator::CentralSystem,
+            Action::SetChargingProfile => Initiator::CentralSystem,
+            Action::SetVariables => Initiator::CentralSystem,
             Action::StatusNotification => Initiator::ChargePoint,
             Action::TransactionEvent => Initiator::ChargePoint,
+            Action::TriggerMessage => Initiator::CentralSystem,
+            Action::UnlockConnector => Initiator::CentralSystem,
         }
     }
 

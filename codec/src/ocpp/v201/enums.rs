@@ -315,3 +315,115 @@ wire_enum! {
         Timeout = "Timeout",
     }
 }
+
+wire_enum! {
+    /// This contains the type of availability change that the Charging Station should perform.
+    OperationalStatusEnum {
+        Inoperative = "Inoperative",
+        Operative = "Operative",
+    }
+}
+
+wire_enum! {
+    /// This indicates whether the Charging Station is able to perform the availability change.
+    ChangeAvailabilityStatusEnum {
+        Accepted = "Accepted",
+        Rejected = "Rejected",
+        Scheduled = "Scheduled",
+    }
+}
+
+wire_enum! {
+    /// Indicates if the Charging Station was able to execute the request.
+    ClearChargingProfileStatusEnum {
+        Accepted = "Accepted",
+        Unknown = "Unknown",
+    }
+}
+
+wire_enum! {
+    /// This indicates the success or failure of the data transfer.
+    DataTransferStatusEnum {
+        Accepted = "Accepted",
+        Rejected = "Rejected",
+        UnknownMessageId = "UnknownMessageId",
+        UnknownVendorId = "UnknownVendorId",
+    }
+}
+
+wire_enum! {
+    /// Attribute type for which value is requested.
+    AttributeEnum {
+        Actual = "Actual",
+        Target = "Target",
+        MinSet = "MinSet",
+        MaxSet = "MaxSet",
+    }
+}
+
+wire_enum! {
+    /// Result status of getting the variable.
+    GetVariableStatusEnum {
+        Accepted = "Accepted",
+        Rejected = "Rejected",
+        UnknownComponent = "UnknownComponent",
+        UnknownVariable = "UnknownVariable",
+        NotSupportedAttributeType = "NotSupportedAttributeType",
+    }
+}
+
+wire_enum! {
+    /// Returns whether the Charging Station has been able to process the message successfully.
+    ChargingProfileStatusEnum {
+        Accepted = "Accepted",
+        Rejected = "Rejected",
+    }
+}
+
+wire_enum! {
+    /// Result status of setting the variable.
+    SetVariableStatusEnum {
+        Accepted = "Accepted",
+        Rejected = "Rejected",
+        UnknownComponent = "UnknownComponent",
+        UnknownVariable = "UnknownVariable",
+        NotSupportedAttributeType = "NotSupportedAttributeType",
+        RebootRequired = "RebootRequired",
+    }
+}
+
+wire_enum! {
+    /// Type of message to be triggered.
+    MessageTriggerEnum {
+        BootNotification = "BootNotification",
+        LogStatusNotification = "LogStatusNotification",
+        FirmwareStatusNotification = "FirmwareStatusNotification",
+        Heartbeat = "Heartbeat",
+        MeterValues = "MeterValues",
+        SignChargingStationCertificate = "SignChargingStationCertificate",
+        SignV2GCertificate = "SignV2GCertificate",
+        StatusNotification = "StatusNotification",
+        TransactionEvent = "TransactionEvent",
+        SignCombinedCertificate = "SignCombinedCertificate",
+        PublishFirmwareStatusNotification = "PublishFirmwareStatusNotification",
+    }
+}
+
+wire_enum! {
+    /// Indicates whether the Charging Station will send the requested notification or not.
+    TriggerMessageStatusEnum {
+        Accepted = "Accepted",
+        Rejected = "Rejected",
+        NotImplemented = "NotImplemented",
+    }
+}
+
+wire_enum! {
+    /// This indicates whether the Charging Station has unlocked the connector.
+    UnlockStatusEnum {
+        Unlocked = "Unlocked",
+        UnlockFailed = "UnlockFailed",
+        OngoingAuthorizedTransaction = "OngoingAuthorizedTransaction",
+        UnknownConnector = "UnknownConnector",
+    }
+}

@@ -5,6 +5,7 @@
 //! optionality, type and enum matches the official file it came from.
 
 mod action;
+pub mod control;
 pub mod enums;
 pub mod messages;
 mod payload;
@@ -12,6 +13,7 @@ mod schema_table;
 pub mod types;
 
 pub use action::{Action, Initiator};
+pub use control::*;
 pub use enums::*;
 pub use messages::*;
 pub use payload::{Request, Response};

@@ -15,6 +15,14 @@ pub enum Request {
     Authorize(AuthorizeRequest),
     /// `BootNotification`.
     BootNotification(BootNotificationRequest),
+    /// `ChangeAvailability`.
+    ChangeAvailability(ChangeAvailabilityRequest),
+    /// `ClearChargingProfile`.
+    ClearChargingProfile(ClearChargingProfileRequest),
+    /// `DataTransfer`.
+    DataTransfer(DataTransferRequest),
+    /// `GetVariables`.
+    GetVariables(GetVariablesRequest),
     /// `Heartbeat`.
     Heartbeat(HeartbeatRequest),
     /// `MeterValues`.
@@ -25,10 +33,18 @@ pub enum Request {
     RequestStopTransaction(RequestStopTransactionRequest),
     /// `Reset`.
     Reset(ResetRequest),
+    /// `SetChargingProfile`.
+    SetChargingProfile(SetChargingProfileRequest),
+    /// `SetVariables`.
+    SetVariables(SetVariablesRequest),
     /// `StatusNotification`.
     StatusNotification(StatusNotificationRequest),
     /// `TransactionEvent`.
     TransactionEvent(TransactionEventRequest),
+    /// `TriggerMessage`.
+    TriggerMessage(TriggerMessageRequest),
+    /// `UnlockConnector`.
+    UnlockConnector(UnlockConnectorRequest),
 }
 
 impl Request {
@@ -38,6 +54,12 @@ impl Request {
         Ok(match action {
             Action::Authorize => Request::Authorize(serde_json::from_str(text)?),
             Action::BootNotification => Request::BootNotification(serde_json::from_str(text)?),
+            Action::ChangeAvailability => Request::ChangeAvailability(serde_json::from_str(text)?),
+            Action::ClearChargingProfile => {
+                Request::ClearChargingProfile(serde_json::from_str(text)?)
+            }
+            Action::DataTransfer => Request::DataTransfer(serde_json::from_str(text)?),
+            Action::GetVariables => Request::GetVariables(serde_json::from_str(text)?),
             Action::Heartbeat => Request::Heartbeat(serde_json::from_str(text)?),
             Action::MeterValues => Request::MeterValues(serde_json::from_str(text)?),
             Action::RequestStartTransaction => {
@@ -47,8 +69,12 @@ impl Request {
                 Request::RequestStopTransaction(serde_json::from_str(text)?)
             }
             Action::Reset => Request::Reset(serde_json::from_str(text)?),
+            Action::SetChargingProfile => Request::SetChargingProfile(serde_json::from_str(text)?),
+            Action::SetVariables => Request::SetVariables(serde_json::from_str(text)?),
             Action::StatusNotification => Request::StatusNotification(serde_json::from_str(text)?),
             Action::TransactionEvent => Request::TransactionEvent(serde_json::from_str(text)?),
+            Action::TriggerMessage => Request::TriggerMessage(serde_json::from_str(text)?),
+            Action::UnlockConnector => Request::UnlockConnector(serde_json::from_str(text)?),
         })
     }
 
@@ -60,6 +86,14 @@ impl Request {
             Action::BootNotification => {
                 Request::BootNotification(BootNotificationRequest::deserialize(value)?)
             }
+            Action::ChangeAvailability => {
+                Request::ChangeAvailability(ChangeAvailabilityRequest::deserialize(value)?)
+            }
+            Action::ClearChargingProfile => {
+                Request::ClearChargingProfile(ClearChargingProfileRequest::deserialize(value)?)
+            }
+            Action::DataTransfer => Request::DataTransfer(DataTransferRequest::deserialize(value)?),
+            Action::GetVariables => Request::GetVariables(GetVariablesRequest::deserialize(value)?),
             Action::Heartbeat => Request::Heartbeat(HeartbeatRequest::deserialize(value)?),
             Action::MeterValues => Request::MeterValues(MeterValuesRequest::deserialize(value)?),
             Action::RequestStartTransaction => Request::RequestStartTransaction(
@@ -69,11 +103,21 @@ impl Request {
                 Request::RequestStopTransaction(RequestStopTransactionRequest::deserialize(value)?)
             }
             Action::Reset => Request::Reset(ResetRequest::deserialize(value)?),
+            Action::SetChargingProfile => {
+                Request::SetChargingProfile(SetChargingProfileRequest::deserialize(value)?)
+            }
+            Action::SetVariables => Request::SetVariables(SetVariablesRequest::deserialize(value)?),
             Action::StatusNotification => {
                 Request::StatusNotification(StatusNotificationRequest::deserialize(value)?)
             }
             Action::TransactionEvent => {
                 Request::TransactionEvent(TransactionEventRequest::deserialize(value)?)
+            }
+            Action::TriggerMessage => {
+                Request::TriggerMessage(TriggerMessageRequest::deserialize(value)?)
+            }
+            Action::UnlockConnector => {
+                Request::UnlockConnector(UnlockConnectorRequest::deserialize(value)?)
             }
         })
     }
@@ -83,13 +127,21 @@ impl Request {
         match self {
             Request::Authorize(_) => Action::Authorize,
             Request::BootNotification(_) => Action::BootNotification,
+            Request::ChangeAvailability(_) => Action::ChangeAvailability,
+            Request::ClearChargingProfile(_) => Action::ClearChargingProfile,
+            Request::DataTransfer(_) => Action::DataTransfer,
+            Request::GetVariables(_) => Action::GetVariables,
             Request::Heartbeat(_) => Action::Heartbeat,
             Request::MeterValues(_) => Action::MeterValues,
             Request::RequestStartTransaction(_) => Action::RequestStartTransaction,
             Request::RequestStopTransaction(_) => Action::RequestStopTransaction,
             Request::Reset(_) => Action::Reset,
+            Request::SetChargingProfile(_) => Action::SetChargingProfile,
+            Request::SetVariables(_) => Action::SetVariables,
             Request::StatusNotification(_) => Action::StatusNotification,
             Request::TransactionEvent(_) => Action::TransactionEvent,
+            Request::TriggerMessage(_) => Action::TriggerMessage,
+            Request::UnlockConnector(_) => Action::UnlockConnector,
         }
     }
 }
@@ -102,6 +154,14 @@ pub enum Response {
     Authorize(AuthorizeResponse),
     /// `BootNotification`.
     BootNotification(BootNotificationResponse),
+    /// `ChangeAvailability`.
+    ChangeAvailability(ChangeAvailabilityResponse),
+    /// `ClearChargingProfile`.
+    ClearChargingProfile(ClearChargingProfileResponse),
+    /// `DataTransfer`.
+    DataTransfer(DataTransferResponse),
+    /// `GetVariables`.
+    GetVariables(GetVariablesResponse),
     /// `Heartbeat`.
     Heartbeat(HeartbeatResponse),
     /// `MeterValues`.
@@ -112,10 +172,18 @@ pub enum Response {
     RequestStopTransaction(RequestStopTransactionResponse),
     /// `Reset`.
     Reset(ResetResponse),
+    /// `SetChargingProfile`.
+    SetChargingProfile(SetChargingProfileResponse),
+    /// `SetVariables`.
+    SetVariables(SetVariablesResponse),
     /// `StatusNotification`.
     StatusNotification(StatusNotificationResponse),
     /// `TransactionEvent`.
     TransactionEvent(TransactionEventResponse),
+    /// `TriggerMessage`.
+    TriggerMessage(TriggerMessageResponse),
+    /// `UnlockConnector`.
+    UnlockConnector(UnlockConnectorResponse),
 }
 
 impl Response {
@@ -125,6 +193,12 @@ impl Response {
         Ok(match action {
             Action::Authorize => Response::Authorize(serde_json::from_str(text)?),
             Action::BootNotification => Response::BootNotification(serde_json::from_str(text)?),
+            Action::ChangeAvailability => Response::ChangeAvailability(serde_json::from_str(text)?),
+            Action::ClearChargingProfile => {
+                Response::ClearChargingProfile(serde_json::from_str(text)?)
+            }
+            Action::DataTransfer => Response::DataTransfer(serde_json::from_str(text)?),
+            Action::GetVariables => Response::GetVariables(serde_json::from_str(text)?),
             Action::Heartbeat => Response::Heartbeat(serde_json::from_str(text)?),
             Action::MeterValues => Response::MeterValues(serde_json::from_str(text)?),
             Action::RequestStartTransaction => {
@@ -134,8 +208,12 @@ impl Response {
                 Response::RequestStopTransaction(serde_json::from_str(text)?)
             }
             Action::Reset => Response::Reset(serde_json::from_str(text)?),
+            Action::SetChargingProfile => Response::SetChargingProfile(serde_json::from_str(text)?),
+            Action::SetVariables => Response::SetVariables(serde_json::from_str(text)?),
             Action::StatusNotification => Response::StatusNotification(serde_json::from_str(text)?),
             Action::TransactionEvent => Response::TransactionEvent(serde_json::from_str(text)?),
+            Action::TriggerMessage => Response::TriggerMessage(serde_json::from_str(text)?),
+            Action::UnlockConnector => Response::UnlockConnector(serde_json::from_str(text)?),
         })
     }
 
@@ -147,6 +225,18 @@ impl Response {
             Action::BootNotification => {
                 Response::BootNotification(BootNotificationResponse::deserialize(value)?)
             }
+            Action::ChangeAvailability => {
+                Response::ChangeAvailability(ChangeAvailabilityResponse::deserialize(value)?)
+            }
+            Action::ClearChargingProfile => {
+                Response::ClearChargingProfile(ClearChargingProfileResponse::deserialize(value)?)
+            }
+            Action::DataTransfer => {
+                Response::DataTransfer(DataTransferResponse::deserialize(value)?)
+            }
+            Action::GetVariables => {
+                Response::GetVariables(GetVariablesResponse::deserialize(value)?)
+            }
             Action::Heartbeat => Response::Heartbeat(HeartbeatResponse::deserialize(value)?),
             Action::MeterValues => Response::MeterValues(MeterValuesResponse::deserialize(value)?),
             Action::RequestStartTransaction => Response::RequestStartTransaction(
@@ -156,11 +246,23 @@ impl Response {
                 RequestStopTransactionResponse::deserialize(value)?,
             ),
             Action::Reset => Response::Reset(ResetResponse::deserialize(value)?),
+            Action::SetChargingProfile => {
+                Response::SetChargingProfile(SetChargingProfileResponse::deserialize(value)?)
+            }
+            Action::SetVariables => {
+                Response::SetVariables(SetVariablesResponse::deserialize(value)?)
+            }
             Action::StatusNotification => {
                 Response::StatusNotification(StatusNotificationResponse::deserialize(value)?)
             }
             Action::TransactionEvent => {
                 Response::TransactionEvent(TransactionEventResponse::deserialize(value)?)
+            }
+            Action::TriggerMessage => {
+                Response::TriggerMessage(TriggerMessageResponse::deserialize(value)?)
+            }
+            Action::UnlockConnector => {
+                Response::UnlockConnector(UnlockConnectorResponse::deserialize(value)?)
             }
         })
     }
@@ -170,13 +272,21 @@ impl Response {
         match self {
             Response::Authorize(_) => Action::Authorize,
             Response::BootNotification(_) => Action::BootNotification,
+            Response::ChangeAvailability(_) => Action::ChangeAvailability,
+            Response::ClearChargingProfile(_) => Action::ClearChargingProfile,
+            Response::DataTransfer(_) => Action::DataTransfer,
+            Response::GetVariables(_) => Action::GetVariables,
             Response::Heartbeat(_) => Action::Heartbeat,
             Response::MeterValues(_) => Action::MeterValues,
             Response::RequestStartTransaction(_) => Action::RequestStartTransaction,
             Response::RequestStopTransaction(_) => Action::RequestStopTransaction,
             Response::Reset(_) => Action::Reset,
+            Response::SetChargingProfile(_) => Action::SetChargingProfile,
+            Response::SetVariables(_) => Action::SetVariables,
             Response::StatusNotification(_) => Action::StatusNotification,
             Response::TransactionEvent(_) => Action::TransactionEvent,
+            Response::TriggerMessage(_) => Action::TriggerMessage,
+            Response::UnlockConnector(_) => Action::UnlockConnector,
         }
     }
 }

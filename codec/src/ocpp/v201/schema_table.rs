@@ -21,6 +21,30 @@ impl Action {
             (Action::BootNotification, PayloadKind::Response) => {
                 include_str!("../../../schemas/ocpp201/BootNotificationResponse.json")
             }
+            (Action::ChangeAvailability, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/ChangeAvailabilityRequest.json")
+            }
+            (Action::ChangeAvailability, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/ChangeAvailabilityResponse.json")
+            }
+            (Action::ClearChargingProfile, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/ClearChargingProfileRequest.json")
+            }
+            (Action::ClearChargingProfile, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/ClearChargingProfileResponse.json")
+            }
+            (Action::DataTransfer, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/DataTransferRequest.json")
+            }
+            (Action::DataTransfer, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/DataTransferResponse.json")
+            }
+            (Action::GetVariables, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/GetVariablesRequest.json")
+            }
+            (Action::GetVariables, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/GetVariablesResponse.json")
+            }
             (Action::Heartbeat, PayloadKind::Request) => {
                 include_str!("../../../schemas/ocpp201/HeartbeatRequest.json")
             }
@@ -51,6 +75,18 @@ impl Action {
             (Action::Reset, PayloadKind::Response) => {
                 include_str!("../../../schemas/ocpp201/ResetResponse.json")
             }
+            (Action::SetChargingProfile, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/SetChargingProfileRequest.json")
+            }
+            (Action::SetChargingProfile, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/SetChargingProfileResponse.json")
+            }
+            (Action::SetVariables, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/SetVariablesRequest.json")
+            }
+            (Action::SetVariables, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/SetVariablesResponse.json")
+            }
             (Action::StatusNotification, PayloadKind::Request) => {
                 include_str!("../../../schemas/ocpp201/StatusNotificationRequest.json")
             }
@@ -63,6 +99,18 @@ impl Action {
             (Action::TransactionEvent, PayloadKind::Response) => {
                 include_str!("../../../schemas/ocpp201/TransactionEventResponse.json")
             }
+            (Action::TriggerMessage, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/TriggerMessageRequest.json")
+            }
+            (Action::TriggerMessage, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/TriggerMessageResponse.json")
+            }
+            (Action::UnlockConnector, PayloadKind::Request) => {
+                include_str!("../../../schemas/ocpp201/UnlockConnectorRequest.json")
+            }
+            (Action::UnlockConnector, PayloadKind::Response) => {
+                include_str!("../../../schemas/ocpp201/UnlockConnectorResponse.json")
+            }
         }
     }
 
@@ -73,6 +121,20 @@ impl Action {
             (Action::Authorize, PayloadKind::Response) => "AuthorizeResponse.json",
             (Action::BootNotification, PayloadKind::Request) => "BootNotificationRequest.json",
             (Action::BootNotification, PayloadKind::Response) => "BootNotificationResponse.json",
+            (Action::ChangeAvailability, PayloadKind::Request) => "ChangeAvailabilityRequest.json",
+            (Action::ChangeAvailability, PayloadKind::Response) => {
+                "ChangeAvailabilityResponse.json"
+            }
+            (Action::ClearChargingProfile, PayloadKind::Request) => {
+                "ClearChargingProfileRequest.json"
+            }
+            (Action::ClearChargingProfile, PayloadKind::Response) => {
+                "ClearChargingProfileResponse.json"
+            }
+            (Action::DataTransfer, PayloadKind::Request) => "DataTransferRequest.json",
+            (Action::DataTransfer, PayloadKind::Response) => "DataTransferResponse.json",
+            (Action::GetVariables, PayloadKind::Request) => "GetVariablesRequest.json",
+            (Action::GetVariables, PayloadKind::Response) => "GetVariablesResponse.json",
             (Action::Heartbeat, PayloadKind::Request) => "HeartbeatRequest.json",
             (Action::Heartbeat, PayloadKind::Response) => "HeartbeatResponse.json",
             (Action::MeterValues, PayloadKind::Request) => "MeterValuesRequest.json",
@@ -91,12 +153,22 @@ impl Action {
             }
             (Action::Reset, PayloadKind::Request) => "ResetRequest.json",
             (Action::Reset, PayloadKind::Response) => "ResetResponse.json",
+            (Action::SetChargingProfile, PayloadKind::Request) => "SetChargingProfileRequest.json",
+            (Action::SetChargingProfile, PayloadKind::Response) => {
+                "SetChargingProfileResponse.json"
+            }
+            (Action::SetVariables, PayloadKind::Request) => "SetVariablesRequest.json",
+            (Action::SetVariables, PayloadKind::Response) => "SetVariablesResponse.json",
             (Action::StatusNotification, PayloadKind::Request) => "StatusNotificationRequest.json",
             (Action::StatusNotification, PayloadKind::Response) => {
                 "StatusNotificationResponse.json"
             }
             (Action::TransactionEvent, PayloadKind::Request) => "TransactionEventRequest.json",
             (Action::TransactionEvent, PayloadKind::Response) => "TransactionEventResponse.json",
+            (Action::TriggerMessage, PayloadKind::Request) => "TriggerMessageRequest.json",
+            (Action::TriggerMessage, PayloadKind::Response) => "TriggerMessageResponse.json",
+            (Action::UnlockConnector, PayloadKind::Request) => "UnlockConnectorRequest.json",
+            (Action::UnlockConnector, PayloadKind::Response) => "UnlockConnectorResponse.json",
         }
     }
 }

@@ -640,3 +640,201 @@ pub struct EVSE {
     )]
     pub connector_id: Option<i64>,
 }
+
+/// Charging_ Profile urn:x-oca:ocpp:uid:2:233255 A ChargingProfile consists of a ChargingSchedule, describing…
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClearChargingProfile {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// Identified_ Object.
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    pub evse_id: Option<i64>,
+    /// `chargingProfilePurpose` (optional).
+    #[serde(
+        rename = "chargingProfilePurpose",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub charging_profile_purpose: Option<ChargingProfilePurposeEnum>,
+    /// Charging_ Profile.
+    #[serde(
+        rename = "stackLevel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stack_level: Option<i64>,
+}
+
+/// Class to hold parameters for GetVariables request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetVariableData {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// `attributeType` (optional).
+    #[serde(
+        rename = "attributeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_type: Option<AttributeEnum>,
+    /// `component` (required).
+    #[serde(rename = "component")]
+    pub component: Component,
+    /// `variable` (required).
+    #[serde(rename = "variable")]
+    pub variable: Variable,
+}
+
+/// A physical or logical component
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Component {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// `evse` (optional).
+    #[serde(rename = "evse", default, skip_serializing_if = "Option::is_none")]
+    pub evse: Option<EVSE>,
+    /// Name of the component.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// Name of instance in case the component exists as multiple instances.
+    #[serde(rename = "instance", default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+/// Reference key to a component-variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// Name of the variable.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// Name of instance in case the variable exists as multiple instances.
+    #[serde(rename = "instance", default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+}
+
+/// Class to hold results of GetVariables request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetVariableResult {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// `attributeStatusInfo` (optional).
+    #[serde(
+        rename = "attributeStatusInfo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_status_info: Option<StatusInfo>,
+    /// `attributeStatus` (required).
+    #[serde(rename = "attributeStatus")]
+    pub attribute_status: GetVariableStatusEnum,
+    /// `attributeType` (optional).
+    #[serde(
+        rename = "attributeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_type: Option<AttributeEnum>,
+    /// Value of requested attribute type of component-variable.
+    #[serde(
+        rename = "attributeValue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_value: Option<String>,
+    /// `component` (required).
+    #[serde(rename = "component")]
+    pub component: Component,
+    /// `variable` (required).
+    #[serde(rename = "variable")]
+    pub variable: Variable,
+}
+
+/// Object `SetVariableData` of the OCPP 2.0.1 schemas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetVariableData {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// `attributeType` (optional).
+    #[serde(
+        rename = "attributeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_type: Option<AttributeEnum>,
+    /// Value to be assigned to attribute of variable.
+    #[serde(rename = "attributeValue")]
+    pub attribute_value: String,
+    /// `component` (required).
+    #[serde(rename = "component")]
+    pub component: Component,
+    /// `variable` (required).
+    #[serde(rename = "variable")]
+    pub variable: Variable,
+}
+
+/// Object `SetVariableResult` of the OCPP 2.0.1 schemas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetVariableResult {
+    /// `customData` (optional).
+    #[serde(
+        rename = "customData",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_data: Option<serde_json::Value>,
+    /// `attributeType` (optional).
+    #[serde(
+        rename = "attributeType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_type: Option<AttributeEnum>,
+    /// `attributeStatus` (required).
+    #[serde(rename = "attributeStatus")]
+    pub attribute_status: SetVariableStatusEnum,
+    /// `attributeStatusInfo` (optional).
+    #[serde(
+        rename = "attributeStatusInfo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attribute_status_info: Option<StatusInfo>,
+    /// `component` (required).
+    #[serde(rename = "component")]
+    pub component: Component,
+    /// `variable` (required).
+    #[serde(rename = "variable")]
+    pub variable: Variable,
+}
