@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod auth_hook;
 pub mod charger_registry;
+pub mod connection;
 pub mod liveness;
 pub mod normalize;
 pub mod rate_limit;

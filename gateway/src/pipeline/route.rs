@@ -4,7 +4,9 @@
 //! receiver that resolves once the broker or the spool holds the event, and only then does the connection release
 //! the codec's billing acknowledgement. [`ChannelRouter`] is a plain channel for tests and examples.
 
+use bytes::Bytes;
 use chargegate_codec::event::Event;
+use chargegate_codec::plugin::FrameError;
 use tokio::sync::{mpsc, oneshot};
 
 /// What became of a routed event.
@@ -22,6 +24,11 @@ pub enum Delivery {
 pub trait EventRouter: Send + Sync {
     /// Hands one event on.
     fn route(&self, event: Event) -> Delivery;
+
+    /// A frame the codec rejected, for the `{p}/_dead/{charger}` topic. The default only logs it.
+    fn dead_letter(&self, charger: &str, raw: &Bytes, error: &FrameError) {
+        tracing::warn!(charger, kind = error.kind(), %error, len = raw.len(), "frame rejected");
+    }
 }
 
 /// A router onto a bounded channel; billing events count as upstream once queued.
