@@ -147,15 +147,20 @@ pub async fn run_wheel(wheel: SharedWheel, clock: WorkerClock) {
             );
         }
         for target in expired.drain(..) {
-            if target
+            match target
                 .control
                 .try_send(SessionControl::Close(CloseReason::LivenessTimeout))
-                .is_err()
             {
-                tracing::debug!(
-                    conn = target.conn_id,
-                    "expired connection already gone or busy"
-                );
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(msg)) => {
+                    // The entry has left the wheel, so the close must not be lost: wait for room off the ticker.
+                    tokio::spawn(async move {
+                        let _ = target.control.send(msg).await;
+                    });
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    tracing::debug!(conn = target.conn_id, "expired connection already gone");
+                }
             }
         }
     }

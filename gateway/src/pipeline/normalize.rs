@@ -40,6 +40,11 @@ impl Normalizer {
         &self.charger
     }
 
+    /// Switches the protocol label (the rollout picked another codec version at login).
+    pub fn set_protocol(&mut self, protocol: &'static str) {
+        self.protocol = protocol;
+    }
+
     /// The protocol label events carry.
     pub fn protocol(&self) -> &'static str {
         self.protocol

@@ -272,10 +272,14 @@ impl Driver {
             if let Some(reason) = self.login(&frame).await {
                 return Some(reason);
             }
-            // Stamped before the identity was known.
+            // Stamped before the identity (and the codec version the rollout picks) was known.
             let charger = self.pipeline.normalize.charger();
-            for event in events.iter_mut().filter(|e| e.charger.is_empty()) {
-                charger.clone_into(&mut event.charger);
+            let protocol = self.pipeline.normalize.protocol();
+            for event in &mut events {
+                if event.charger.is_empty() {
+                    charger.clone_into(&mut event.charger);
+                }
+                protocol.clone_into(&mut event.protocol);
             }
         }
         if let Some(key) = &frame.correlation {
@@ -354,6 +358,7 @@ impl Driver {
             if selected.version() != self.codec.version() {
                 tracing::info!(charger = %login.charger_id, version = selected.version(), "rollout: switching codec version");
                 self.conn = selected.connect();
+                self.pipeline.normalize.set_protocol(selected.protocol());
                 self.codec = selected;
             }
         }

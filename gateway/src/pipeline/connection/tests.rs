@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use chargegate_codec::command::{Command, CommandKind, StartArgs};
 use chargegate_codec::event::{CommandStatus, Event, EventBody};
-use chargegate_codec::plugin::CodecRegistry;
+use chargegate_codec::plugin::{CodecRegistry, Rollout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -37,9 +37,44 @@ struct Gateway {
     _tasks: Vec<JoinHandle<()>>,
 }
 
+/// ACME with its own version label and liveness, to test rollouts and timeouts without waiting 45 s.
+struct TunedAcme {
+    version: &'static str,
+    protocol: &'static str,
+    silence: Duration,
+}
+
+impl VendorCodec for TunedAcme {
+    fn name(&self) -> &'static str {
+        "acme"
+    }
+    fn version(&self) -> &'static str {
+        self.version
+    }
+    fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+    fn detect(&self, first_bytes: &[u8]) -> chargegate_codec::plugin::Detect {
+        AcmeCodec.detect(first_bytes)
+    }
+    fn liveness(&self) -> chargegate_codec::plugin::LivenessPolicy {
+        chargegate_codec::plugin::LivenessPolicy {
+            idle: self.silence,
+            charging: self.silence,
+        }
+    }
+    fn connect(&self) -> Box<dyn CodecConnection> {
+        AcmeCodec.connect()
+    }
+}
+
 async fn gateway(login_deadline: Duration) -> Gateway {
     let codecs = Arc::new(CodecRegistry::new());
     codecs.register(Arc::new(AcmeCodec));
+    gateway_with(login_deadline, codecs).await
+}
+
+async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> Gateway {
     let registry_text = format!(
         "ACME0001,s1,acme,{}\n",
         hash_secret(SECRET, b"0123456789abcdef")
@@ -270,4 +305,73 @@ async fn a_second_login_takes_the_session_over_and_the_first_goes_offline_with_t
     })
     .collect();
     assert_eq!(kinds, ["online", "online", "offline:takeover"]);
+}
+
+#[tokio::test]
+async fn a_silent_charger_goes_offline_with_liveness_timeout_within_timeout_plus_one_tick() {
+    let codecs = Arc::new(CodecRegistry::new());
+    let silence = Duration::from_millis(300);
+    codecs.register(Arc::new(TunedAcme {
+        version: "1",
+        protocol: "acme/1",
+        silence,
+    }));
+    let mut gw = gateway_with(Duration::from_secs(10), codecs).await;
+    let mut charger = Charger::connect(&gw).await;
+    charger.login(SECRET).await;
+    charger.read_frame(10).await;
+    let logged_in = std::time::Instant::now();
+    assert!(charger.closed_by_gateway().await);
+    let silent_for = logged_in.elapsed();
+    assert!(
+        silent_for >= silence - TICK,
+        "closed early after {silent_for:?}"
+    );
+    assert!(
+        silent_for < silence + 4 * TICK,
+        "closed late after {silent_for:?}"
+    );
+    assert_eq!(gw.closed.recv().await, Some(CloseReason::LivenessTimeout));
+    assert_eq!(next_event(&mut gw).await.kind(), "online");
+    let offline = next_event(&mut gw).await;
+    assert!(matches!(&offline.body, EventBody::Offline(o) if o.reason == "liveness_timeout"));
+}
+
+#[tokio::test]
+async fn a_charger_in_the_rollout_is_served_by_the_new_codec_version_after_login() {
+    let codecs = Arc::new(CodecRegistry::new());
+    for (version, protocol) in [("1", "acme/1"), ("2", "acme/2")] {
+        codecs.register(Arc::new(TunedAcme {
+            version,
+            protocol,
+            silence: Duration::from_secs(45),
+        }));
+    }
+    let plan = Rollout {
+        stable: "1".into(),
+        candidate: Some("2".into()),
+        per_mille: 1000,
+        pins: Default::default(),
+    };
+    codecs.set_rollout("acme", plan).unwrap();
+    let mut gw = gateway_with(Duration::from_secs(10), codecs.clone()).await;
+    let mut charger = Charger::connect(&gw).await;
+    charger.login(SECRET).await;
+    charger.read_frame(10).await;
+    charger.send(&frame(msg::HEARTBEAT, 2, &[])).await;
+    charger.read_frame(9).await;
+    assert_eq!(next_event(&mut gw).await.protocol, "acme/2");
+    assert_eq!(next_event(&mut gw).await.protocol, "acme/2");
+    assert_eq!(gw.sessions.get("ACME0001").unwrap().meta.protocol, "acme/2");
+
+    // Rollback by reload: the next login is on the stable version again.
+    codecs.set_rollout("acme", Rollout::stable("1")).unwrap();
+    let mut again = Charger::connect(&gw).await;
+    again.login(SECRET).await;
+    again.read_frame(10).await;
+    let online = next_event(&mut gw).await;
+    assert_eq!(
+        (online.kind(), online.protocol.as_str()),
+        ("online", "acme/1")
+    );
 }
