@@ -147,6 +147,30 @@ mod tests {
     }
 
     #[test]
+    fn a_session_record_is_billing_and_its_ack_waits_for_upstream() {
+        let f = only_frame(&frame(
+            msg::SESSION_RECORD,
+            9,
+            &[1, 0, 0, 0x01, 0x00, 0, 0, 0x30, 0x39],
+        ));
+        assert!(f.billing);
+        let EventBody::Transaction(bill) = &f.observations[0].body else {
+            panic!("transaction expected")
+        };
+        assert_eq!(bill.transaction_id, "256");
+        assert_eq!(bill.energy_kwh, Some(12.345));
+        let ReplyPlan::Deferred(d) = &f.reply else {
+            panic!("the ack must wait for upstream")
+        };
+        let mut conn = AcmeCodec.connect();
+        let ack = conn.deferred_reply(d, ReplyOutcome::Accepted).unwrap();
+        assert_eq!(
+            ack,
+            Some(frame(msg::SESSION_RECORD_ACK, 9, &[0, 0, 0x01, 0x00, 0]))
+        );
+    }
+
+    #[test]
     fn sticky_and_split_packets_decode_the_same() {
         let mut wire = frame(msg::HEARTBEAT, 1, &[]).to_vec();
         wire.extend_from_slice(&frame(msg::HEARTBEAT, 2, &[]));

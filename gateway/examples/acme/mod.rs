@@ -14,10 +14,13 @@
 //! | 0x02 heartbeat | charger → gw | empty |
 //! | 0x82 heartbeat reply | gw → charger | empty |
 //! | 0x03 meter | charger → gw | connector (1), voltage 0.1 V (2), current 0.01 A (2), energy Wh (4) |
+//! | 0x05 session record (the bill) | charger → gw | connector (1), transaction number (4), energy Wh (4) |
+//! | 0x85 session record ack | gw → charger | transaction number (4), result: 0 stored, 1 not stored (resend) |
 //! | 0x10 remote start | gw → charger | connector (1) |
 //! | 0x90 remote start reply | charger → gw | connector (1), result (1): 0 accepted, 1 rejected |
 //!
-//! The reply to a command echoes the command's SEQ, which is the correlation key.
+//! The reply to a command echoes the command's SEQ, which is the correlation key. The session record is
+//! billing-relevant: its ack is sent only once the gateway has the event safely upstream.
 
 use std::time::Duration;
 
@@ -25,6 +28,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use chargegate_codec::command::{Command, CommandKind};
 use chargegate_codec::event::{
     CommandResultData, CommandStatus, EventBody, HeartbeatData, MeterData, Observation,
+    TransactionData,
 };
 use chargegate_codec::plugin::{
     CodecConnection, CorrelationKey, Credential, DecodedFrame, DeferredKind, DeferredReply, Detect,
@@ -58,6 +62,10 @@ pub mod msg {
     pub const HEARTBEAT_REPLY: u8 = 0x82;
     /// Meter values.
     pub const METER: u8 = 0x03;
+    /// Session record (the bill).
+    pub const SESSION_RECORD: u8 = 0x05;
+    /// Session record acknowledgement.
+    pub const SESSION_RECORD_ACK: u8 = 0x85;
     /// Remote start.
     pub const REMOTE_START: u8 = 0x10;
     /// Remote start reply.
@@ -68,6 +76,9 @@ const CHARGER_ID_LEN: usize = 8;
 const SECRET_LEN: usize = 8;
 const METER_BODY_LEN: usize = 9;
 const START_REPLY_BODY_LEN: usize = 2;
+const RECORD_BODY_LEN: usize = 9;
+/// Deferred-reply context of a session record: SEQ (2) + transaction number (4).
+const RECORD_CONTEXT_LEN: usize = 6;
 /// ACME chargers heartbeat every 15 s; three missed beats = offline.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 const MISSED_BEATS: u32 = 3;
@@ -227,6 +238,36 @@ impl AcmeConnection {
                 };
                 Inbound::Frame(DecodedFrame::new("0x03", raw.clone(), vec![obs]))
             }
+            msg::SESSION_RECORD => {
+                let (Some(connector), Some(txn), Some(wh), true) = (
+                    body.first(),
+                    be32(&body, 1),
+                    be32(&body, 5),
+                    body.len() == RECORD_BODY_LEN,
+                ) else {
+                    return reject(body_len(RECORD_BODY_LEN));
+                };
+                let bill = TransactionData {
+                    transaction_id: txn.to_string(),
+                    energy_kwh: Some(f64::from(wh) / WH_PER_KWH),
+                    ..Default::default()
+                };
+                let obs = Observation {
+                    charger: None,
+                    connector: Some(u16::from(*connector)),
+                    body: EventBody::Transaction(Box::new(bill)),
+                };
+                let mut context = Vec::with_capacity(RECORD_CONTEXT_LEN);
+                context.extend_from_slice(&seq.to_be_bytes());
+                context.extend_from_slice(&txn.to_be_bytes());
+                let mut f = DecodedFrame::new("0x05", raw.clone(), vec![obs]);
+                f.billing = true;
+                f.reply = ReplyPlan::Deferred(DeferredReply {
+                    kind: DeferredKind::BillingAck,
+                    context: Bytes::from(context),
+                });
+                Inbound::Frame(f)
+            }
             msg::REMOTE_START_REPLY => {
                 if body.len() != START_REPLY_BODY_LEN {
                     return reject(body_len(START_REPLY_BODY_LEN));
@@ -296,7 +337,15 @@ impl CodecConnection for AcmeConnection {
                 let result = u8::from(outcome != ReplyOutcome::Accepted);
                 Ok(Some(frame(msg::LOGIN_REPLY, seq, &[result])))
             }
-            DeferredKind::BillingAck => Ok(None),
+            DeferredKind::BillingAck => {
+                let txn = reply
+                    .context
+                    .get(2..RECORD_CONTEXT_LEN)
+                    .ok_or(PluginError::BadReplyContext)?;
+                let mut body = txn.to_vec();
+                body.push(u8::from(outcome != ReplyOutcome::Accepted));
+                Ok(Some(frame(msg::SESSION_RECORD_ACK, seq, &body)))
+            }
         }
     }
 

@@ -29,7 +29,29 @@ use acme::{frame, msg, AcmeCodec};
 const SECRET: &[u8] = b"s3cr3t!!";
 const TICK: Duration = Duration::from_millis(50);
 
+/// The bus as the tests see it: events on a channel; a billing event is "upstream" only when the test says so.
+struct GatedRouter {
+    inner: ChannelRouter,
+    gates: mpsc::UnboundedSender<tokio::sync::oneshot::Sender<bool>>,
+}
+
+impl EventRouter for GatedRouter {
+    fn route(&self, event: Event) -> Delivery {
+        let billing = event.body.is_billing();
+        match self.inner.route(event) {
+            Delivery::Upstream(_) if billing => {
+                let (stored, rx) = tokio::sync::oneshot::channel();
+                let _ = self.gates.send(stored);
+                Delivery::Upstream(rx)
+            }
+            other => other,
+        }
+    }
+}
+
 struct Gateway {
+    /// Upstream confirmations of billing events, released by the test.
+    gates: mpsc::UnboundedReceiver<tokio::sync::oneshot::Sender<bool>>,
     addr: std::net::SocketAddr,
     sessions: Arc<SessionRegistry>,
     events: mpsc::Receiver<Event>,
@@ -81,7 +103,12 @@ async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> G
     );
     let registry = Arc::new(ChargerRegistry::from_text(&registry_text).unwrap());
     let sessions = Arc::new(SessionRegistry::new(PendingConfig::default()));
-    let (router, events) = ChannelRouter::new(64);
+    let (inner, events) = ChannelRouter::new(64);
+    let (gates_tx, gates) = mpsc::unbounded_channel();
+    let router = GatedRouter {
+        inner,
+        gates: gates_tx,
+    };
     let wheel: SharedWheel = Arc::new(Mutex::new(TimingWheel::new(TICK, DEFAULT_SLOTS)));
     let clock = WorkerClock::start();
     let ctx = ConnectionContext {
@@ -114,6 +141,7 @@ async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> G
     });
     let ticker = tokio::spawn(run_wheel(wheel, clock));
     Gateway {
+        gates,
         addr,
         sessions,
         events,
@@ -373,5 +401,32 @@ async fn a_charger_in_the_rollout_is_served_by_the_new_codec_version_after_login
     assert_eq!(
         (online.kind(), online.protocol.as_str()),
         ("online", "acme/1")
+    );
+}
+
+#[tokio::test]
+async fn a_billing_record_is_acknowledged_only_after_upstream_has_it() {
+    let mut gw = gateway(Duration::from_secs(10)).await;
+    let mut charger = Charger::connect(&gw).await;
+    charger.login(SECRET).await;
+    charger.read_frame(10).await;
+    next_event(&mut gw).await;
+
+    let record = [1, 0, 0, 0x01, 0x00, 0, 0, 0x30, 0x39];
+    charger.send(&frame(msg::SESSION_RECORD, 5, &record)).await;
+    let bill = next_event(&mut gw).await;
+    assert_eq!(bill.kind(), "transaction");
+    let stored = tokio::time::timeout(Duration::from_secs(5), gw.gates.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(200), charger.read_frame(14)).await;
+    assert!(early.is_err(), "no ack before upstream confirms");
+
+    stored.send(true).unwrap();
+    let ack = charger.read_frame(14).await;
+    assert_eq!(
+        ack,
+        frame(msg::SESSION_RECORD_ACK, 5, &[0, 0, 0x01, 0x00, 0]).to_vec()
     );
 }
