@@ -11,6 +11,7 @@
 //! - [`ocpp`]: OCPP-J RPC framing and payloads.
 //! - [`event`]: the normalized event model every protocol maps into.
 //! - [`command`]: the normalized command model every protocol maps from.
+//! - [`plugin`]: the vendor-codec plug-in trait, the codec registry and versioned rollout.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,4 +21,5 @@ pub mod event;
 pub mod frame;
 pub mod gbt27930;
 pub mod ocpp;
+pub mod plugin;
 pub mod ykc;

@@ -7,3 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod pipeline;
+pub mod session;

@@ -1,0 +1,446 @@
+//! The connection driver: runs one socket through the pipeline — the function a listener's handler calls.
+//!
+//! One task per connection reads into a small buffer (512 B at first; it grows to fit a frame and shrinks back
+//! once drained), lets the codec cut frames, passes each through [`Pipeline::inbound`], performs what the frame
+//! asks (authenticate a login, answer, correlate a command reply, route events, release a billing ack after
+//! upstream) and serves its control channel (commands, close requests from the liveness wheel or a takeover).
+//! A writer task owns the socket's write half behind the water-mark [`Outbox`]. When the loop ends the charger
+//! is `offline` with the reason at once — a closed socket never waits for the wheel.
+
+mod outbox;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::BytesMut;
+use chargegate_codec::event::{EventBody, Observation, OfflineData};
+use chargegate_codec::plugin::{
+    CodecConnection, CodecRegistry, DecodedFrame, DeferredKind, Inbound, Refusal, ReplyOutcome,
+    ReplyPlan, VendorCodec,
+};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+pub use outbox::{outbox, write_loop, Outbox};
+
+use super::auth::{AuthDecision, AuthGate, AuthState, Authenticator, DEFAULT_LOGIN_DEADLINE};
+use super::liveness::{Liveness, LivenessTarget, SharedWheel, WorkerClock};
+use super::normalize::Normalizer;
+use super::rate_limit::{RateLimitConfig, RateLimiter};
+use super::route::{Delivery, EventRouter};
+use super::water_mark::{OutboundGauge, WaterMarkConfig, WriteClass};
+use super::{CloseReason, Pipeline, Step};
+use crate::session::correlator::Submit;
+use crate::session::{
+    result_of, Correlator, QueuedCommand, SessionControl, SessionHandle, SessionMeta,
+    SessionRegistry,
+};
+
+/// Initial read buffer: most charger frames are far smaller, and 100 k idle connections × 8 KiB adds up.
+pub const INITIAL_READ_BUFFER: usize = 512;
+/// A drained read buffer larger than this is replaced by a fresh small one.
+const SHRINK_READ_BUFFER_ABOVE: usize = 8 * 1024;
+/// How often unanswered commands are checked against their deadlines.
+const COMMAND_SWEEP: Duration = Duration::from_secs(1);
+/// How long a billing ack waits for upstream before the charger is told it failed (it will resend).
+const UPSTREAM_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the writer may take to flush the last replies after the loop ends.
+const WRITER_DRAIN: Duration = Duration::from_secs(2);
+
+/// Per-connection settings (all from the gateway config).
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Gateway instance name, stamped into events.
+    pub gw: Arc<str>,
+    /// Worker index, for session metadata.
+    pub worker: usize,
+    /// Time allowed for the login.
+    pub login_deadline: Duration,
+    /// Inbound rate limits.
+    pub rate: RateLimitConfig,
+    /// Outbound water marks.
+    pub water: WaterMarkConfig,
+    /// Capacity of the control channel (commands, close requests).
+    pub control_capacity: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            gw: Arc::from("chargegate"),
+            worker: 0,
+            login_deadline: DEFAULT_LOGIN_DEADLINE,
+            rate: RateLimitConfig::default(),
+            water: WaterMarkConfig::default(),
+            control_capacity: 32,
+        }
+    }
+}
+
+/// What every connection of a listener on one worker shares.
+#[derive(Clone)]
+pub struct ConnectionContext {
+    /// The listener's codec name (the registry picks the version per charger after login).
+    pub codec_name: &'static str,
+    /// Codec registry with the rollout plans.
+    pub codecs: Arc<CodecRegistry>,
+    /// Connected chargers.
+    pub sessions: Arc<SessionRegistry>,
+    /// Login checker.
+    pub auth: Arc<Authenticator>,
+    /// Where events go.
+    pub router: Arc<dyn EventRouter>,
+    /// The worker's liveness wheel and its clock.
+    pub wheel: SharedWheel,
+    /// The wheel's clock.
+    pub clock: WorkerClock,
+    /// Settings.
+    pub config: ConnectionConfig,
+}
+
+/// Errors that prevent a connection from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// No codec is registered under the listener's name.
+    #[error("no codec registered as `{0}`")]
+    UnknownCodec(&'static str),
+    /// The worker's timing wheel is full.
+    #[error(transparent)]
+    Wheel(#[from] super::timing_wheel::WheelError),
+}
+
+struct Driver {
+    ctx: ConnectionContext,
+    conn_id: u64,
+    codec: Arc<dyn VendorCodec>,
+    conn: Box<dyn CodecConnection>,
+    pipeline: Pipeline,
+    correlator: Correlator,
+    outbox: Outbox,
+    control_tx: mpsc::Sender<SessionControl>,
+    session: Option<SessionHandle>,
+}
+
+/// Serves one accepted socket until it closes; returns why it closed.
+pub async fn run_connection<S>(
+    io: S,
+    conn_id: u64,
+    ctx: ConnectionContext,
+) -> Result<CloseReason, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let codec = ctx
+        .codecs
+        .default_for(ctx.codec_name)
+        .ok_or(ConnectionError::UnknownCodec(ctx.codec_name))?;
+    let (control_tx, mut control_rx) = mpsc::channel(ctx.config.control_capacity.max(1));
+    let now_ms = ctx.clock.now_ms();
+    let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
+    let target = LivenessTarget {
+        conn_id,
+        control: control_tx.clone(),
+    };
+    let liveness = Liveness::arm(
+        ctx.wheel.clone(),
+        target,
+        codec.liveness(),
+        auth.deadline_ms(),
+    )?;
+    let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
+    let pipeline = Pipeline {
+        auth,
+        liveness,
+        rate: RateLimiter::new(ctx.config.rate, now_ms),
+        normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
+        outbound: gauge.clone(),
+    };
+    let (reader, writer) = tokio::io::split(io);
+    let (outbox, out_rx) = outbox(gauge.clone());
+    let writer_task = tokio::spawn(write_loop(writer, out_rx, gauge));
+    let mut driver = Driver {
+        conn: codec.connect(),
+        codec,
+        ctx,
+        conn_id,
+        pipeline,
+        correlator: Correlator::default(),
+        outbox,
+        control_tx,
+        session: None,
+    };
+    let reason = driver.run(reader, &mut control_rx).await;
+    driver.finish(reason);
+    drop(driver);
+    let _ = tokio::time::timeout(WRITER_DRAIN, writer_task).await;
+    Ok(reason)
+}
+
+impl Driver {
+    async fn run<R: AsyncRead + Unpin>(
+        &mut self,
+        mut reader: R,
+        control: &mut mpsc::Receiver<SessionControl>,
+    ) -> CloseReason {
+        let mut buf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
+        let mut sweep = tokio::time::interval(COMMAND_SWEEP);
+        sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                read = reader.read_buf(&mut buf) => {
+                    match read {
+                        Ok(0) | Err(_) => return CloseReason::Closed,
+                        Ok(_) => {}
+                    }
+                    if let Some(reason) = self.drain(&mut buf).await {
+                        return reason;
+                    }
+                    if buf.is_empty() && buf.capacity() > SHRINK_READ_BUFFER_ABOVE {
+                        buf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
+                    }
+                }
+                msg = control.recv() => match msg {
+                    Some(SessionControl::Command(queued)) => self.command(queued),
+                    Some(SessionControl::Close(reason)) => return self.close_reason(reason),
+                    None => return CloseReason::Shutdown,
+                },
+                _ = sweep.tick() => {
+                    for bytes in self.correlator.expire(Instant::now()) {
+                        let _ = self.outbox.send(bytes, WriteClass::Critical);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A wheel expiry before login is the login deadline, not a liveness timeout.
+    fn close_reason(&self, reason: CloseReason) -> CloseReason {
+        if reason == CloseReason::LivenessTimeout
+            && self.pipeline.auth.state() != AuthState::Authenticated
+        {
+            CloseReason::AuthTimeout
+        } else {
+            reason
+        }
+    }
+
+    /// Decodes and handles every whole frame in `buf`.
+    async fn drain(&mut self, buf: &mut BytesMut) -> Option<CloseReason> {
+        loop {
+            match self.conn.decode(buf) {
+                Ok(None) => return None,
+                Ok(Some(Inbound::Frame(frame))) => {
+                    if let Some(reason) = self.frame(frame).await {
+                        return Some(reason);
+                    }
+                }
+                Ok(Some(Inbound::Rejected(rejected))) => {
+                    let charger = self.pipeline.normalize.charger().to_owned();
+                    self.ctx
+                        .router
+                        .dead_letter(&charger, &rejected.raw, &rejected.error);
+                }
+                Err(error) => {
+                    tracing::warn!(conn = self.conn_id, kind = error.kind(), %error, "stream corrupt");
+                    return Some(CloseReason::ProtocolError);
+                }
+            }
+        }
+    }
+
+    async fn frame(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
+        let now_ms = self.ctx.clock.now_ms();
+        let mut events = match self.pipeline.inbound(&mut frame, now_ms, wall_clock_ms()) {
+            Step::Continue(events) => events,
+            Step::Dropped { layer, reason } => {
+                tracing::debug!(conn = self.conn_id, layer, reason, "frame dropped");
+                return None;
+            }
+            Step::Refuse => {
+                return match self.conn.refuse_unauthenticated(&frame) {
+                    Refusal::Close => Some(CloseReason::ProtocolError),
+                    Refusal::Reply(bytes) => {
+                        let _ = self.outbox.send(bytes, WriteClass::Critical);
+                        None
+                    }
+                };
+            }
+            Step::Close(reason) => return Some(reason),
+        };
+        if frame.login.is_some() {
+            if let Some(reason) = self.login(&frame).await {
+                return Some(reason);
+            }
+            // Stamped before the identity (and the codec version the rollout picks) was known.
+            let charger = self.pipeline.normalize.charger();
+            let protocol = self.pipeline.normalize.protocol();
+            for event in &mut events {
+                if event.charger.is_empty() {
+                    charger.clone_into(&mut event.charger);
+                }
+                protocol.clone_into(&mut event.protocol);
+            }
+        }
+        if let Some(key) = &frame.correlation {
+            let (answered, next) = self.correlator.on_reply(key);
+            if let Some(in_flight) = answered {
+                let result = self.conn.command_result(&in_flight.queued.command, &frame);
+                in_flight.complete(result);
+            }
+            if let Some(bytes) = next {
+                let _ = self.outbox.send(bytes, WriteClass::Normal);
+            }
+        }
+        if let Some(session) = &self.session {
+            session
+                .meta
+                .set_charging(self.pipeline.liveness.is_charging());
+        }
+        let mut upstream = Vec::new();
+        for event in events {
+            if let Delivery::Upstream(rx) = self.ctx.router.route(event) {
+                upstream.push(rx);
+            }
+        }
+        match &frame.reply {
+            ReplyPlan::Immediate(bytes) => {
+                let _ = self.outbox.send(bytes.clone(), WriteClass::Normal);
+            }
+            ReplyPlan::Deferred(d) if d.kind == DeferredKind::BillingAck => {
+                let mut stored = true;
+                for rx in upstream {
+                    let ok = tokio::time::timeout(UPSTREAM_ACK_TIMEOUT, rx).await;
+                    stored &= matches!(ok, Ok(Ok(true)));
+                }
+                let outcome = if stored {
+                    ReplyOutcome::Accepted
+                } else {
+                    ReplyOutcome::Rejected
+                };
+                if let Ok(Some(bytes)) = self.conn.deferred_reply(d, outcome) {
+                    let _ = self.outbox.send(bytes, WriteClass::Critical);
+                }
+            }
+            ReplyPlan::Deferred(_) | ReplyPlan::None => {}
+        }
+        None
+    }
+
+    /// Authenticates, answers the login, registers the session (taking over an older one), switches to the
+    /// codec version the rollout picks for this charger, and delivers pending commands.
+    async fn login(&mut self, frame: &DecodedFrame) -> Option<CloseReason> {
+        let login = frame.login.as_ref()?;
+        let decision = self.ctx.auth.verify(login, self.ctx.codec_name).await;
+        self.pipeline.auth.decide(&decision);
+        let outcome = if decision.is_accepted() {
+            ReplyOutcome::Accepted
+        } else {
+            ReplyOutcome::Rejected
+        };
+        if let ReplyPlan::Deferred(d) = &frame.reply {
+            if d.kind == DeferredKind::Login {
+                if let Ok(Some(bytes)) = self.conn.deferred_reply(d, outcome) {
+                    let _ = self.outbox.send(bytes, WriteClass::Critical);
+                }
+            }
+        }
+        let AuthDecision::Accepted { station } = decision else {
+            tracing::info!(conn = self.conn_id, charger = %login.charger_id, ?decision, "login refused");
+            return Some(CloseReason::AuthFailed);
+        };
+        self.pipeline.normalize.set_charger(&login.charger_id);
+        if let Some(selected) = self
+            .ctx
+            .codecs
+            .select(self.ctx.codec_name, &login.charger_id)
+        {
+            if selected.version() != self.codec.version() {
+                tracing::info!(charger = %login.charger_id, version = selected.version(), "rollout: switching codec version");
+                self.conn = selected.connect();
+                self.pipeline.normalize.set_protocol(selected.protocol());
+                self.codec = selected;
+            }
+        }
+        if let Some(old) = self.session.take() {
+            self.ctx.sessions.logout(&old.meta.charger, self.conn_id);
+        }
+        let meta = SessionMeta::new(
+            login.charger_id.clone(),
+            self.ctx.codec_name,
+            self.codec.protocol(),
+            station,
+            self.ctx.config.worker,
+            wall_clock_ms(),
+        );
+        let handle = SessionHandle {
+            conn_id: self.conn_id,
+            control: self.control_tx.clone(),
+            meta: Arc::new(meta),
+        };
+        self.ctx.sessions.login(handle.clone());
+        self.session = Some(handle);
+        None
+    }
+
+    fn command(&mut self, queued: QueuedCommand) {
+        if !queued.is_wanted(Instant::now()) {
+            return queued.answer(chargegate_codec::event::CommandStatus::Timeout);
+        }
+        if !self.outbox.gauge().is_writable() {
+            return queued.answer(chargegate_codec::event::CommandStatus::Busy);
+        }
+        let charger = self.pipeline.normalize.charger().to_owned();
+        let encoded = match self.conn.encode_command(&charger, &queued.command) {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                let status = match error {
+                    chargegate_codec::plugin::PluginError::Unsupported { .. } => {
+                        chargegate_codec::event::CommandStatus::NotSupported
+                    }
+                    _ => chargegate_codec::event::CommandStatus::Failed,
+                };
+                let mut result = result_of(&queued.command, status);
+                result.detail = serde_json::json!({ "error": error.to_string() });
+                let _ = queued.reply.send(result);
+                return;
+            }
+        };
+        if let Submit::Write(bytes) = self.correlator.submit(encoded, queued) {
+            let _ = self.outbox.send(bytes, WriteClass::Normal);
+        }
+    }
+
+    /// Answers what is left, leaves the registry and emits `offline`.
+    fn finish(&mut self, reason: CloseReason) {
+        self.correlator.fail_all();
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        self.ctx
+            .sessions
+            .logout(&session.meta.charger, self.conn_id);
+        let offline = Observation::charger(
+            session.meta.charger.clone(),
+            EventBody::Offline(OfflineData {
+                reason: reason.as_str().to_owned(),
+            }),
+        );
+        for event in self
+            .pipeline
+            .normalize
+            .stamp(vec![offline], wall_clock_ms())
+        {
+            self.ctx.router.route(event);
+        }
+    }
+}
+
+fn wall_clock_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+//! The liveness layer: every inbound frame moves the connection's deadline in the worker's [`TimingWheel`].
+//!
+//! The timeout depends on the protocol and the connection's state, as the codec's
+//! [`LivenessPolicy`] says (YKC: 3 missed 10 s heartbeats = 30 s; OCPP: the granted heartbeat interval plus grace;
+//! chargers beat faster while charging). The state is read from the frame's own observations (a session started,
+//! a connector charging). When a deadline passes, the worker's ticker ([`run_wheel`]) tells the connection to close
+//! with reason `liveness_timeout`; the connection then emits its `offline` event. A closed socket does not wait for
+//! the wheel: the connection ends at once and its entry is cancelled on drop.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chargegate_codec::event::{ConnectorStatus, EventBody};
+use chargegate_codec::plugin::{DecodedFrame, LivenessPolicy};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::timing_wheel::{TimerKey, TimingWheel, WheelError};
+use super::{CloseReason, Layer, Verdict};
+use crate::session::SessionControl;
+
+/// Whom to tell when a connection's deadline passes.
+#[derive(Debug, Clone)]
+pub struct LivenessTarget {
+    /// The connection's id (for logs).
+    pub conn_id: u64,
+    /// The connection's control channel.
+    pub control: mpsc::Sender<SessionControl>,
+}
+
+/// The wheel one worker shares between its connections. Only that worker's tasks touch it, so the lock is
+/// uncontended; it exists because the runtime may still move tasks between threads.
+pub type SharedWheel = Arc<Mutex<TimingWheel<LivenessTarget>>>;
+
+/// Milliseconds since a worker's start: the wheel's notion of time.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerClock {
+    start: Instant,
+}
+
+impl WorkerClock {
+    /// A clock starting now.
+    pub fn start() -> Self {
+        WorkerClock {
+            start: Instant::now(),
+        }
+    }
+
+    /// Milliseconds since the start.
+    pub fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Per-connection liveness state.
+pub struct Liveness {
+    wheel: SharedWheel,
+    key: TimerKey,
+    policy: LivenessPolicy,
+    charging: bool,
+}
+
+impl Liveness {
+    /// Arms the connection's entry to fire at `first_deadline_ms` (the login deadline, until the first frame).
+    pub fn arm(
+        wheel: SharedWheel,
+        target: LivenessTarget,
+        policy: LivenessPolicy,
+        first_deadline_ms: u64,
+    ) -> Result<Self, WheelError> {
+        let key = lock(&wheel).insert(target, first_deadline_ms)?;
+        Ok(Liveness {
+            wheel,
+            key,
+            policy,
+            charging: false,
+        })
+    }
+
+    /// The silence allowed in the current state.
+    pub fn timeout(&self) -> Duration {
+        if self.charging {
+            self.policy.charging
+        } else {
+            self.policy.idle
+        }
+    }
+
+    /// Whether the connection is charging, as far as its frames said.
+    pub fn is_charging(&self) -> bool {
+        self.charging
+    }
+
+    /// Moves the deadline to `now_ms + timeout`.
+    pub fn touch(&mut self, now_ms: u64) {
+        let timeout = u64::try_from(self.timeout().as_millis()).unwrap_or(u64::MAX);
+        lock(&self.wheel).reset(self.key, now_ms.saturating_add(timeout));
+    }
+
+    fn observe(&mut self, frame: &DecodedFrame) {
+        for obs in &frame.observations {
+            match &obs.body {
+                EventBody::SessionStarted(_) => self.charging = true,
+                EventBody::SessionStopped(_) | EventBody::Transaction(_) => self.charging = false,
+                EventBody::Status(s) => self.charging = s.status == ConnectorStatus::Charging,
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Layer for Liveness {
+    const NAME: &'static str = "liveness";
+
+    fn on_frame(&mut self, frame: &DecodedFrame, now_ms: u64) -> Verdict {
+        self.observe(frame);
+        self.touch(now_ms);
+        Verdict::Pass
+    }
+}
+
+impl Drop for Liveness {
+    fn drop(&mut self) {
+        lock(&self.wheel).cancel(self.key);
+    }
+}
+
+fn lock(wheel: &SharedWheel) -> std::sync::MutexGuard<'_, TimingWheel<LivenessTarget>> {
+    wheel.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A worker's wheel ticker: once per tick, advances the wheel and tells each expired connection to close with
+/// `liveness_timeout`. Runs until every sender of the wheel is gone (never, in practice: abort it at shutdown).
+pub async fn run_wheel(wheel: SharedWheel, clock: WorkerClock) {
+    let tick = Duration::from_millis(lock(&wheel).tick_ms());
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut expired = Vec::new();
+    loop {
+        interval.tick().await;
+        let report = lock(&wheel).advance(clock.now_ms(), &mut expired);
+        if report.expired > 0 {
+            tracing::debug!(
+                expired = report.expired,
+                visited = report.visited,
+                "liveness tick"
+            );
+        }
+        for target in expired.drain(..) {
+            match target
+                .control
+                .try_send(SessionControl::Close(CloseReason::LivenessTimeout))
+            {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(msg)) => {
+                    // The entry has left the wheel, so the close must not be lost: wait for room off the ticker.
+                    tokio::spawn(async move {
+                        let _ = target.control.send(msg).await;
+                    });
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    tracing::debug!(conn = target.conn_id, "expired connection already gone");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use chargegate_codec::event::{Observation, SessionStartedData};
+
+    use super::super::timing_wheel::{DEFAULT_SLOTS, DEFAULT_TICK};
+    use super::*;
+
+    const POLICY: LivenessPolicy = LivenessPolicy {
+        idle: Duration::from_secs(30),
+        charging: Duration::from_secs(10),
+    };
+
+    fn setup() -> (SharedWheel, mpsc::Receiver<SessionControl>, Liveness) {
+        let wheel: SharedWheel =
+            Arc::new(Mutex::new(TimingWheel::new(DEFAULT_TICK, DEFAULT_SLOTS)));
+        let (tx, rx) = mpsc::channel(4);
+        let target = LivenessTarget {
+            conn_id: 1,
+            control: tx,
+        };
+        let live = Liveness::arm(wheel.clone(), target, POLICY, 10_000).unwrap();
+        (wheel, rx, live)
+    }
+
+    fn frame(observations: Vec<Observation>) -> DecodedFrame {
+        DecodedFrame::new("0x03", Bytes::new(), observations)
+    }
+
+    fn expired_at(wheel: &SharedWheel, now_ms: u64) -> usize {
+        let mut out = Vec::new();
+        lock(wheel).advance(now_ms, &mut out);
+        out.len()
+    }
+
+    #[test]
+    fn a_silent_idle_connection_expires_one_idle_timeout_after_its_last_frame() {
+        let (wheel, _rx, mut live) = setup();
+        live.on_frame(&frame(vec![]), 5_000);
+        assert_eq!(expired_at(&wheel, 34_999), 0);
+        assert_eq!(expired_at(&wheel, 35_000), 1);
+    }
+
+    #[test]
+    fn a_charging_connection_gets_the_shorter_timeout() {
+        let (wheel, _rx, mut live) = setup();
+        let started = Observation::connector(
+            "Y1",
+            1,
+            EventBody::SessionStarted(SessionStartedData::default()),
+        );
+        live.on_frame(&frame(vec![started]), 5_000);
+        assert!(live.is_charging());
+        assert_eq!(expired_at(&wheel, 14_999), 0);
+        assert_eq!(expired_at(&wheel, 15_000), 1);
+    }
+
+    #[test]
+    fn dropping_the_connection_cancels_its_entry() {
+        let (wheel, _rx, live) = setup();
+        drop(live);
+        assert!(lock(&wheel).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_worker_ticker_closes_an_expired_connection_with_liveness_timeout() {
+        let (wheel, mut rx, live) = setup();
+        let clock = WorkerClock::start();
+        let ticker = tokio::spawn(run_wheel(wheel.clone(), clock));
+        tokio::time::sleep(Duration::from_millis(9_500)).await;
+        assert!(rx.try_recv().is_err(), "not before the deadline");
+        tokio::time::sleep(Duration::from_millis(1_600)).await;
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(SessionControl::Close(CloseReason::LivenessTimeout))
+        ));
+        ticker.abort();
+        drop(live);
+    }
+}

@@ -1,0 +1,89 @@
+//! The normalize layer: stamps a frame's observations into [`Event`]s with an id, a timestamp, the connection's
+//! charger id, the codec's protocol label and the gateway instance name.
+//!
+//! Event ids are `{gw}-{connection id in hex}-{sequence}`: unique per instance without randomness or coordination,
+//! which is all consumers need to deduplicate QoS 1 redeliveries.
+
+use std::sync::Arc;
+
+use chargegate_codec::event::{Event, Observation};
+
+/// Per-connection event stamper.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    gw: Arc<str>,
+    protocol: &'static str,
+    conn_id: u64,
+    charger: String,
+    seq: u64,
+}
+
+impl Normalizer {
+    /// A stamper for connection `conn_id` speaking `protocol`, on gateway instance `gw`.
+    pub fn new(gw: Arc<str>, protocol: &'static str, conn_id: u64) -> Self {
+        Normalizer {
+            gw,
+            protocol,
+            conn_id,
+            charger: String::new(),
+            seq: 0,
+        }
+    }
+
+    /// Sets the connection's identity once the login is accepted.
+    pub fn set_charger(&mut self, charger: &str) {
+        charger.clone_into(&mut self.charger);
+    }
+
+    /// The connection's charger id (empty before login).
+    pub fn charger(&self) -> &str {
+        &self.charger
+    }
+
+    /// Switches the protocol label (the rollout picked another codec version at login).
+    pub fn set_protocol(&mut self, protocol: &'static str) {
+        self.protocol = protocol;
+    }
+
+    /// The protocol label events carry.
+    pub fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+
+    /// Stamps observations received at `ts_ms` (Unix epoch milliseconds).
+    pub fn stamp(&mut self, observations: Vec<Observation>, ts_ms: u64) -> Vec<Event> {
+        observations
+            .into_iter()
+            .map(|obs| {
+                self.seq = self.seq.wrapping_add(1);
+                let id = format!("{}-{:x}-{}", self.gw, self.conn_id, self.seq);
+                Event::stamp(obs, id, ts_ms, &self.charger, self.protocol, &self.gw)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chargegate_codec::event::{EventBody, HeartbeatData};
+
+    use super::*;
+
+    #[test]
+    fn events_carry_unique_ids_the_connection_identity_and_the_protocol() {
+        let mut n = Normalizer::new("gw1".into(), "ykc/1.6", 0x2a);
+        n.set_charger("32010600019236");
+        let hb = Observation {
+            charger: None,
+            connector: Some(1),
+            body: EventBody::Heartbeat(HeartbeatData::default()),
+        };
+        let events = n.stamp(vec![hb.clone(), hb], 1_700_000_000_000);
+        assert_eq!(events[0].id, "gw1-2a-1");
+        assert_eq!(events[1].id, "gw1-2a-2");
+        assert_eq!(events[0].charger, "32010600019236");
+        assert_eq!(events[0].protocol, "ykc/1.6");
+        assert_eq!(events[0].gw, "gw1");
+        assert_eq!(events[0].kind(), "heartbeat");
+    }
+}

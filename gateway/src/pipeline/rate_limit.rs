@@ -1,0 +1,233 @@
+//! The rate-limit layer: a token bucket per connection for frames per second and bytes per second.
+//!
+//! A frame that finds either bucket empty is dropped and counted; a connection that keeps hitting the limit for
+//! `abuse_windows` consecutive one-second windows is closed with reason `rate_limit`. Arithmetic is in integer
+//! milli-tokens so refills are exact and nothing can overflow.
+
+use chargegate_codec::plugin::DecodedFrame;
+
+use super::{CloseReason, Layer, Verdict};
+
+/// One abuse-accounting window.
+const WINDOW_MS: u64 = 1_000;
+/// Tokens are kept in thousandths so a refill per millisecond is exact.
+const MILLI: u64 = 1_000;
+
+/// Limits for one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Sustained frames per second.
+    pub frames_per_sec: u32,
+    /// Burst of frames allowed above the rate.
+    pub frame_burst: u32,
+    /// Sustained bytes per second.
+    pub bytes_per_sec: u32,
+    /// Burst of bytes allowed above the rate.
+    pub byte_burst: u32,
+    /// Consecutive windows with drops that close the connection; 0 never closes.
+    pub abuse_windows: u32,
+}
+
+impl Default for RateLimitConfig {
+    /// A charger sends a few frames per second at most; these limits leave a wide margin.
+    fn default() -> Self {
+        RateLimitConfig {
+            frames_per_sec: 50,
+            frame_burst: 100,
+            bytes_per_sec: 64 * 1024,
+            byte_burst: 128 * 1024,
+            abuse_windows: 10,
+        }
+    }
+}
+
+/// A token bucket refilled continuously at `rate` tokens per second up to `burst`.
+#[derive(Debug, Clone)]
+struct TokenBucket {
+    milli_tokens: u64,
+    capacity: u64,
+    rate_per_sec: u64,
+    last_ms: u64,
+}
+
+impl TokenBucket {
+    fn new(rate_per_sec: u32, burst: u32, now_ms: u64) -> Self {
+        let capacity = u64::from(burst.max(1)).saturating_mul(MILLI);
+        TokenBucket {
+            milli_tokens: capacity,
+            capacity,
+            rate_per_sec: u64::from(rate_per_sec),
+            last_ms: now_ms,
+        }
+    }
+
+    fn refill(&mut self, now_ms: u64) {
+        let elapsed = now_ms.saturating_sub(self.last_ms);
+        self.last_ms = self.last_ms.max(now_ms);
+        // rate tokens/s = rate milli-tokens/ms.
+        let added = elapsed.saturating_mul(self.rate_per_sec);
+        self.milli_tokens = self.milli_tokens.saturating_add(added).min(self.capacity);
+    }
+
+    fn has(&self, tokens: u64) -> bool {
+        self.milli_tokens >= tokens.saturating_mul(MILLI)
+    }
+
+    fn take(&mut self, tokens: u64) {
+        self.milli_tokens = self
+            .milli_tokens
+            .saturating_sub(tokens.saturating_mul(MILLI));
+    }
+}
+
+/// Per-connection rate limiter.
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    config: RateLimitConfig,
+    frames: TokenBucket,
+    bytes: TokenBucket,
+    window_start_ms: u64,
+    dropped_in_window: u32,
+    abusive_windows: u32,
+    dropped: u64,
+}
+
+impl RateLimiter {
+    /// A limiter with full buckets at `now_ms`.
+    pub fn new(config: RateLimitConfig, now_ms: u64) -> Self {
+        RateLimiter {
+            config,
+            frames: TokenBucket::new(config.frames_per_sec, config.frame_burst, now_ms),
+            bytes: TokenBucket::new(config.bytes_per_sec, config.byte_burst, now_ms),
+            window_start_ms: now_ms,
+            dropped_in_window: 0,
+            abusive_windows: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Frames dropped so far (for metrics).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Accounts one frame of `len` bytes.
+    pub fn check(&mut self, len: usize, now_ms: u64) -> Verdict {
+        self.roll_window(now_ms);
+        self.frames.refill(now_ms);
+        self.bytes.refill(now_ms);
+        let len = u64::try_from(len).unwrap_or(u64::MAX);
+        if self.frames.has(1) && self.bytes.has(len) {
+            self.frames.take(1);
+            self.bytes.take(len);
+            return Verdict::Pass;
+        }
+        self.dropped += 1;
+        self.dropped_in_window = self.dropped_in_window.saturating_add(1);
+        if self.config.abuse_windows > 0 && self.abusive_windows + 1 >= self.config.abuse_windows {
+            return Verdict::Close(CloseReason::RateLimit);
+        }
+        Verdict::Drop("rate_limit")
+    }
+
+    fn roll_window(&mut self, now_ms: u64) {
+        let elapsed = now_ms.saturating_sub(self.window_start_ms);
+        if elapsed < WINDOW_MS {
+            return;
+        }
+        let whole_windows = elapsed / WINDOW_MS;
+        // A window with drops extends the streak only if it is the one right before the current window.
+        if self.dropped_in_window > 0 && whole_windows == 1 {
+            self.abusive_windows = self.abusive_windows.saturating_add(1);
+        } else {
+            self.abusive_windows = 0;
+        }
+        self.dropped_in_window = 0;
+        self.window_start_ms = self
+            .window_start_ms
+            .saturating_add(whole_windows.saturating_mul(WINDOW_MS));
+    }
+}
+
+impl Layer for RateLimiter {
+    const NAME: &'static str = "rate_limit";
+
+    fn on_frame(&mut self, frame: &DecodedFrame, now_ms: u64) -> Verdict {
+        self.check(frame.raw.len(), now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(frames_per_sec: u32, burst: u32) -> RateLimitConfig {
+        RateLimitConfig {
+            frames_per_sec,
+            frame_burst: burst,
+            bytes_per_sec: 1_000_000,
+            byte_burst: 1_000_000,
+            abuse_windows: 3,
+        }
+    }
+
+    #[test]
+    fn frames_beyond_the_burst_are_dropped_and_counted() {
+        let mut limiter = RateLimiter::new(config(10, 5), 0);
+        let verdicts: Vec<_> = (0..7).map(|_| limiter.check(10, 0)).collect();
+        assert!(verdicts[..5].iter().all(|v| *v == Verdict::Pass));
+        assert_eq!(verdicts[5], Verdict::Drop("rate_limit"));
+        assert_eq!(limiter.dropped(), 2);
+    }
+
+    #[test]
+    fn tokens_refill_at_the_configured_rate() {
+        let mut limiter = RateLimiter::new(config(10, 1), 0);
+        assert_eq!(limiter.check(1, 0), Verdict::Pass);
+        assert_eq!(limiter.check(1, 50), Verdict::Drop("rate_limit"));
+        // 10 frames/s = one every 100 ms.
+        assert_eq!(limiter.check(1, 100), Verdict::Pass);
+    }
+
+    #[test]
+    fn the_byte_budget_limits_large_frames() {
+        let mut limiter = RateLimiter::new(
+            RateLimitConfig {
+                bytes_per_sec: 100,
+                byte_burst: 100,
+                ..config(1000, 1000)
+            },
+            0,
+        );
+        assert_eq!(limiter.check(80, 0), Verdict::Pass);
+        assert_eq!(limiter.check(80, 0), Verdict::Drop("rate_limit"));
+    }
+
+    #[test]
+    fn sustained_abuse_closes_the_connection() {
+        let mut limiter = RateLimiter::new(config(1, 1), 0);
+        let mut last = Verdict::Pass;
+        'outer: for second in 0..10u64 {
+            for _ in 0..5 {
+                last = limiter.check(1, second * 1_000);
+                if matches!(last, Verdict::Close(_)) {
+                    break 'outer;
+                }
+            }
+        }
+        assert_eq!(last, Verdict::Close(CloseReason::RateLimit));
+    }
+
+    #[test]
+    fn a_quiet_window_forgives_earlier_bursts() {
+        let mut limiter = RateLimiter::new(config(1, 1), 0);
+        for second in [0u64, 1, 3, 4, 6, 7] {
+            for _ in 0..3 {
+                assert_ne!(
+                    limiter.check(1, second * 1_000),
+                    Verdict::Close(CloseReason::RateLimit)
+                );
+            }
+        }
+    }
+}
