@@ -16,8 +16,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod metrics;
 pub mod route;
-pub mod http;
 pub mod server;
 pub mod shutdown;

@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway (defaults need no config file).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate a configuration file; names the bad key and line.
     CheckConfig {
         /// The TOML file.
@@ -40,7 +40,7 @@ enum Command {
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::CheckConfig { file } => Ok(check_config(&file)),
         Command::Version => {
             println!("chargegate {}", env!("CARGO_PKG_VERSION"));
@@ -66,8 +66,11 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 }
 
 fn init_tracing(config: &Config, cli_format: Option<LogFormat>) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cli_format.unwrap_or(config.log.format) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -30,7 +30,10 @@ pub async fn wait_for_signal(token: CancellationToken) -> StopReason {
 #[cfg(unix)]
 async fn signals() -> StopReason {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::warn!("cannot install signal handlers; stop with the token only");
         return std::future::pending().await;
     };

@@ -28,7 +28,15 @@ async fn rest_with_a_token_refuses_a_missing_or_wrong_bearer_with_401() {
 }
 
 async fn http_get_with(addr: std::net::SocketAddr, authorization: &str) -> u16 {
-    http(addr, "GET", "/api/v1/chargers", &[("Authorization", authorization)], "").await.0
+    http(
+        addr,
+        "GET",
+        "/api/v1/chargers",
+        &[("Authorization", authorization)],
+        "",
+    )
+    .await
+    .0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,5 +53,8 @@ async fn a_command_to_a_gateway_without_sessions_answers_offline() {
     .await;
     assert_eq!(code, 200, "{reply}");
     let r: serde_json::Value = serde_json::from_str(&reply).unwrap();
-    assert_eq!((r["command_id"].as_str(), r["status"].as_str()), (Some("c-1"), Some("offline")));
+    assert_eq!(
+        (r["command_id"].as_str(), r["status"].as_str()),
+        (Some("c-1"), Some("offline"))
+    );
 }

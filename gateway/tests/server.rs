@@ -22,7 +22,9 @@ fn refused(m: &Metrics, listener: &str, reason: &str) -> u64 {
 async fn serve_with_no_file_binds_every_default_listener_and_is_ready() {
     let gw = start(loopback_config()).await;
     for name in ["ykc", "ocpp_tcp", "gbt27930_can", "http"] {
-        let addr = gw.local_addr(name).unwrap_or_else(|| panic!("{name} bound"));
+        let addr = gw
+            .local_addr(name)
+            .unwrap_or_else(|| panic!("{name} bound"));
         assert_ne!(addr.port(), 0);
         TcpStream::connect(addr).await.unwrap();
     }
@@ -57,15 +59,24 @@ async fn total_cap_refuses_beyond_max_connections_and_frees_slots_on_close() {
     let addr = gw.local_addr("ocpp_tcp").unwrap();
     let first = TcpStream::connect(addr).await.unwrap();
     let m = gw.metrics().clone();
-    eventually("first connection open", || m.connections.with_label_values(&["ocpp_tcp", "0"]).get() == 1).await;
+    eventually("first connection open", || {
+        m.connections.with_label_values(&["ocpp_tcp", "0"]).get() == 1
+    })
+    .await;
     let mut second = TcpStream::connect(addr).await.unwrap();
     assert!(closed_by_server(&mut second).await);
     assert_eq!(refused(&m, "ocpp_tcp", "max_connections"), 1);
     drop(first);
-    eventually("slot freed", || m.connections.with_label_values(&["ocpp_tcp", "0"]).get() == 0).await;
+    eventually("slot freed", || {
+        m.connections.with_label_values(&["ocpp_tcp", "0"]).get() == 0
+    })
+    .await;
     let mut third = TcpStream::connect(addr).await.unwrap();
     third.write_all(b"x").await.unwrap();
-    eventually("third accepted", || m.accepted.with_label_values(&["ocpp_tcp", "1"]).get() == 1).await;
+    eventually("third accepted", || {
+        m.accepted.with_label_values(&["ocpp_tcp", "1"]).get() == 1
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +84,9 @@ async fn a_denied_network_is_refused_and_counted() {
     let mut c = loopback_config();
     c.listeners.gbt27930_can.deny = vec!["127.0.0.0/8".parse().unwrap()];
     let gw = start(c).await;
-    let mut s = TcpStream::connect(gw.local_addr("gbt27930_can").unwrap()).await.unwrap();
+    let mut s = TcpStream::connect(gw.local_addr("gbt27930_can").unwrap())
+        .await
+        .unwrap();
     assert!(closed_by_server(&mut s).await);
     assert_eq!(refused(gw.metrics(), "gbt27930_can", "denied"), 1);
 }
@@ -95,7 +108,10 @@ async fn accepts_round_robin_over_the_workers() {
         assert_eq!(m.accepted.with_label_values(&["ykc", w]).get(), 2);
     }
     let (_, body) = get(gw.local_addr("http").unwrap(), "/metrics").await;
-    assert!(body.contains("chargegate_connections{listener=\"ykc\",worker=\"2\"} 2"), "{body}");
+    assert!(
+        body.contains("chargegate_connections{listener=\"ykc\",worker=\"2\"} 2"),
+        "{body}"
+    );
 }
 
 /// A handler that answers `"<peer> <first bytes>\n"`: what the pipeline would see.
@@ -121,7 +137,10 @@ async fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(bytes).await.unwrap();
     let mut out = String::new();
-    tokio::time::timeout(PATIENCE, s.read_to_string(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(PATIENCE, s.read_to_string(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     out
 }
 
@@ -130,7 +149,11 @@ async fn proxy_v1_header_yields_the_real_client_address() {
     let mut c = loopback_config();
     c.listeners.ykc.proxy_protocol = ProxyProtocol::V1;
     let gw = start_with(c, echo_peer()).await;
-    let reply = exchange(gw.local_addr("ykc").unwrap(), b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 8768\r\nhello").await;
+    let reply = exchange(
+        gw.local_addr("ykc").unwrap(),
+        b"PROXY TCP4 203.0.113.7 192.0.2.1 51000 8768\r\nhello",
+    )
+    .await;
     assert_eq!(reply, "203.0.113.7:51000 hello\n");
 }
 
@@ -139,7 +162,8 @@ async fn proxy_v2_header_yields_the_real_client_address() {
     let mut c = loopback_config();
     c.listeners.ykc.proxy_protocol = ProxyProtocol::Any;
     let gw = start_with(c, echo_peer()).await;
-    let mut bytes = hex::decode("0d0a0d0a000d0a515549540a2111000ccb007107c0000201c7382240").unwrap();
+    let mut bytes =
+        hex::decode("0d0a0d0a000d0a515549540a2111000ccb007107c0000201c7382240").unwrap();
     bytes.extend_from_slice(b"hello");
     let reply = exchange(gw.local_addr("ykc").unwrap(), &bytes).await;
     assert_eq!(reply, "203.0.113.7:51000 hello\n");
@@ -150,7 +174,9 @@ async fn a_listener_expecting_proxy_refuses_a_bare_client_and_counts_it() {
     let mut c = loopback_config();
     c.listeners.ykc.proxy_protocol = ProxyProtocol::V2;
     let gw = start_with(c, echo_peer()).await;
-    let mut s = TcpStream::connect(gw.local_addr("ykc").unwrap()).await.unwrap();
+    let mut s = TcpStream::connect(gw.local_addr("ykc").unwrap())
+        .await
+        .unwrap();
     s.write_all(&[0x68, 0x22, 0x00]).await.unwrap();
     assert!(closed_by_server(&mut s).await);
     assert_eq!(refused(gw.metrics(), "ykc", "proxy_header"), 1);
@@ -179,16 +205,25 @@ async fn shutdown_stops_accepting_and_drains_open_connections() {
     let http = gw.local_addr("http").unwrap();
     let mut open = TcpStream::connect(addr).await.unwrap();
     let m = gw.metrics().clone();
-    eventually("connection on a worker", || m.accepted.with_label_values(&["ykc", "0"]).get() == 1).await;
+    eventually("connection on a worker", || {
+        m.accepted.with_label_values(&["ykc", "0"]).get() == 1
+    })
+    .await;
     let token = gw.shutdown_token();
     let started = Instant::now();
     let done = tokio::spawn(gw.wait());
     token.cancel();
     let mut out = Vec::new();
-    tokio::time::timeout(PATIENCE, open.read_to_end(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(PATIENCE, open.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(out, b"bye");
     tokio::time::timeout(PATIENCE, done).await.unwrap().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "drained before the deadline");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "drained before the deadline"
+    );
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
     assert!(TcpStream::connect(http).await.is_err(), "http closed");
 }
@@ -206,13 +241,21 @@ async fn a_connection_that_ignores_shutdown_is_dropped_at_the_drain_deadline() {
     });
     parts.handler = Box::new(move |_, _| Arc::new(stubborn));
     let gw = start_with(c, parts).await;
-    let mut s = TcpStream::connect(gw.local_addr("ykc").unwrap()).await.unwrap();
+    let mut s = TcpStream::connect(gw.local_addr("ykc").unwrap())
+        .await
+        .unwrap();
     let m = gw.metrics().clone();
-    eventually("connection on a worker", || m.accepted.with_label_values(&["ykc", "0"]).get() == 1).await;
+    eventually("connection on a worker", || {
+        m.accepted.with_label_values(&["ykc", "0"]).get() == 1
+    })
+    .await;
     let started = Instant::now();
     gw.shutdown_token().cancel();
     gw.wait().await;
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(3), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
     assert!(closed_by_server(&mut s).await);
 }

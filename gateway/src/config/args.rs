@@ -64,18 +64,64 @@ impl ServeArgs {
         let mut out = env_overrides(env)?;
         let addr = |a: &SocketAddr| toml::Value::String(a.to_string());
         let flags: [(&str, &str, Option<toml::Value>); 12] = [
-            ("--workers", "workers", self.workers.map(|w| toml::Value::Integer(w as i64))),
-            ("--instance", "instance", self.instance.clone().map(toml::Value::String)),
+            (
+                "--workers",
+                "workers",
+                self.workers.map(|w| toml::Value::Integer(w as i64)),
+            ),
+            (
+                "--instance",
+                "instance",
+                self.instance.clone().map(toml::Value::String),
+            ),
             ("--ykc", "listeners.ykc.bind", self.ykc.as_ref().map(addr)),
-            ("--ocpp-tcp", "listeners.ocpp_tcp.bind", self.ocpp_tcp.as_ref().map(addr)),
-            ("--gbt-can", "listeners.gbt27930_can.bind", self.gbt_can.as_ref().map(addr)),
-            ("--http", "listeners.http.bind", self.http.as_ref().map(addr)),
-            ("--mqtt", "mqtt.url", self.mqtt.clone().map(toml::Value::String)),
-            ("--admin-token", "http.admin_token", self.admin_token.clone().map(toml::Value::String)),
-            ("--registry", "registry_file", self.registry.as_ref().map(|p| toml::Value::String(p.display().to_string()))),
-            ("--log-format", "log.format", self.log_format.clone().map(toml::Value::String)),
-            ("--log-level", "log.level", self.log_level.clone().map(toml::Value::String)),
-            ("--drain-secs", "shutdown.drain_secs", self.drain_secs.map(|s| toml::Value::Integer(s as i64))),
+            (
+                "--ocpp-tcp",
+                "listeners.ocpp_tcp.bind",
+                self.ocpp_tcp.as_ref().map(addr),
+            ),
+            (
+                "--gbt-can",
+                "listeners.gbt27930_can.bind",
+                self.gbt_can.as_ref().map(addr),
+            ),
+            (
+                "--http",
+                "listeners.http.bind",
+                self.http.as_ref().map(addr),
+            ),
+            (
+                "--mqtt",
+                "mqtt.url",
+                self.mqtt.clone().map(toml::Value::String),
+            ),
+            (
+                "--admin-token",
+                "http.admin_token",
+                self.admin_token.clone().map(toml::Value::String),
+            ),
+            (
+                "--registry",
+                "registry_file",
+                self.registry
+                    .as_ref()
+                    .map(|p| toml::Value::String(p.display().to_string())),
+            ),
+            (
+                "--log-format",
+                "log.format",
+                self.log_format.clone().map(toml::Value::String),
+            ),
+            (
+                "--log-level",
+                "log.level",
+                self.log_level.clone().map(toml::Value::String),
+            ),
+            (
+                "--drain-secs",
+                "shutdown.drain_secs",
+                self.drain_secs.map(|s| toml::Value::Integer(s as i64)),
+            ),
         ];
         for (flag, key, value) in flags {
             if let Some(v) = value {

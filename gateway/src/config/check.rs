@@ -217,14 +217,23 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
         );
     }
     for (key, value) in [
-        ("limits.read_buffer_bytes", c.limits.read_buffer_bytes as u64),
+        (
+            "limits.read_buffer_bytes",
+            c.limits.read_buffer_bytes as u64,
+        ),
         ("limits.max_frame_bytes", c.limits.max_frame_bytes as u64),
         ("limits.auth_deadline_secs", c.limits.auth_deadline_secs),
         ("liveness.tick_ms", c.liveness.tick_ms),
         ("liveness.wheel_slots", c.liveness.wheel_slots as u64),
         ("liveness.ykc_heartbeat_secs", c.liveness.ykc_heartbeat_secs),
-        ("liveness.ykc_missed_heartbeats", u64::from(c.liveness.ykc_missed_heartbeats)),
-        ("liveness.ocpp_heartbeat_interval_secs", c.liveness.ocpp_heartbeat_interval_secs),
+        (
+            "liveness.ykc_missed_heartbeats",
+            u64::from(c.liveness.ykc_missed_heartbeats),
+        ),
+        (
+            "liveness.ocpp_heartbeat_interval_secs",
+            c.liveness.ocpp_heartbeat_interval_secs,
+        ),
         ("sinks.queue", c.sinks.queue as u64),
         ("http.page_size", c.http.page_size as u64),
         ("http.command_timeout_secs", c.http.command_timeout_secs),
@@ -234,19 +243,31 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
         }
     }
     if c.http.page_size > c.http.max_page_size {
-        return bad("http.page_size", format!("is above http.max_page_size ({})", c.http.max_page_size));
+        return bad(
+            "http.page_size",
+            format!("is above http.max_page_size ({})", c.http.max_page_size),
+        );
     }
     if c.http.admin_token.as_deref() == Some("") {
-        return bad("http.admin_token", "is empty; leave it out to mean no token".to_owned());
+        return bad(
+            "http.admin_token",
+            "is empty; leave it out to mean no token".to_owned(),
+        );
     }
     if let Some(url) = &c.mqtt.url {
         if !(url.starts_with("mqtt://") || url.starts_with("mqtts://")) {
-            return bad("mqtt.url", format!("`{url}` is not an mqtt:// or mqtts:// URL"));
+            return bad(
+                "mqtt.url",
+                format!("`{url}` is not an mqtt:// or mqtts:// URL"),
+            );
         }
     }
     for (name, l) in &c.listeners.extra {
         if l.enabled && (l.bind.is_none() || l.codec.is_none()) {
-            return bad(&format!("listeners.extra.{name}"), "an extra listener needs `bind` and `codec`".to_owned());
+            return bad(
+                &format!("listeners.extra.{name}"),
+                "an extra listener needs `bind` and `codec`".to_owned(),
+            );
         }
     }
     let listeners = c.listeners.resolved();
@@ -263,22 +284,42 @@ fn listener_key(l: &ResolvedListener, field: &str) -> String {
 fn validate_listener(l: &ResolvedListener) -> Result<(), (String, String)> {
     let s = &l.settings;
     if s.backlog == 0 {
-        return Err((listener_key(l, "backlog"), "must be greater than 0".to_owned()));
+        return Err((
+            listener_key(l, "backlog"),
+            "must be greater than 0".to_owned(),
+        ));
     }
     if s.max_connections == 0 {
-        return Err((listener_key(l, "max_connections"), "must be greater than 0".to_owned()));
+        return Err((
+            listener_key(l, "max_connections"),
+            "must be greater than 0".to_owned(),
+        ));
     }
     if s.accept_rate > 0 && s.accept_burst == 0 {
-        return Err((listener_key(l, "accept_burst"), "must be at least 1 when accept_rate is set".to_owned()));
+        return Err((
+            listener_key(l, "accept_burst"),
+            "must be at least 1 when accept_rate is set".to_owned(),
+        ));
     }
-    if s.keepalive && (s.keepalive_secs == 0 || s.keepalive_interval_secs == 0 || s.keepalive_retries == 0) {
-        return Err((listener_key(l, "keepalive_secs"), "keepalive timings must be greater than 0".to_owned()));
+    if s.keepalive
+        && (s.keepalive_secs == 0 || s.keepalive_interval_secs == 0 || s.keepalive_retries == 0)
+    {
+        return Err((
+            listener_key(l, "keepalive_secs"),
+            "keepalive timings must be greater than 0".to_owned(),
+        ));
     }
     if s.tls.cert.is_some() != s.tls.key.is_some() {
-        return Err((listener_key(l, "tls"), "`cert` and `key` go together".to_owned()));
+        return Err((
+            listener_key(l, "tls"),
+            "`cert` and `key` go together".to_owned(),
+        ));
     }
     if s.tls.client_ca.is_some() && !s.tls.enabled() {
-        return Err((listener_key(l, "tls.client_ca"), "needs `cert` and `key`".to_owned()));
+        return Err((
+            listener_key(l, "tls.client_ca"),
+            "needs `cert` and `key`".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -288,11 +329,16 @@ fn port_collisions(listeners: &[ResolvedListener]) -> Result<(), (String, String
     for (i, a) in listeners.iter().enumerate() {
         for b in listeners.iter().skip(i + 1) {
             let same_port = a.bind.port() == b.bind.port() && a.bind.port() != 0;
-            let overlap = a.bind.ip() == b.bind.ip() || a.bind.ip().is_unspecified() || b.bind.ip().is_unspecified();
+            let overlap = a.bind.ip() == b.bind.ip()
+                || a.bind.ip().is_unspecified()
+                || b.bind.ip().is_unspecified();
             if same_port && overlap && a.bind.is_ipv4() == b.bind.is_ipv4() {
                 return Err((
                     listener_key(b, "bind"),
-                    format!("{} collides with listener `{}` on {}", b.bind, a.name, a.bind),
+                    format!(
+                        "{} collides with listener `{}` on {}",
+                        b.bind, a.name, a.bind
+                    ),
                 ));
             }
         }

@@ -173,7 +173,10 @@ impl ListenerConfig {
         ResolvedListener {
             name: name.to_owned(),
             bind: self.bind.unwrap_or(defaults.bind),
-            codec: self.codec.clone().unwrap_or_else(|| defaults.codec.to_owned()),
+            codec: self
+                .codec
+                .clone()
+                .unwrap_or_else(|| defaults.codec.to_owned()),
             settings: self.clone(),
         }
     }

@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-
 /// Default YKC listener.
-pub const DEFAULT_YKC_BIND: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8768);
+pub const DEFAULT_YKC_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8768);
 /// Default OCPP-like JSON over TCP listener.
 pub const DEFAULT_OCPP_TCP_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8769);
@@ -36,7 +36,8 @@ pub const DEFAULT_OCPP_TCP_BIND: SocketAddr =
 pub const DEFAULT_GBT_CAN_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8770);
 /// Default HTTP listener (OCPP-J, `/ws`, `/metrics`, REST).
-pub const DEFAULT_HTTP_BIND: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
+pub const DEFAULT_HTTP_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
 /// Default instance name, used in events (`gw`) and presence topics.
 pub const DEFAULT_INSTANCE: &str = "chargegate";
 /// Name of the HTTP listener section; it is served by axum on the boss runtime, not by the workers.
@@ -63,8 +64,18 @@ impl Listeners {
     pub fn resolved(&self) -> Vec<ResolvedListener> {
         let builtin = [
             ("ykc", &self.ykc, DEFAULT_YKC_BIND, "ykc"),
-            ("ocpp_tcp", &self.ocpp_tcp, DEFAULT_OCPP_TCP_BIND, "ocpp-tcp"),
-            ("gbt27930_can", &self.gbt27930_can, DEFAULT_GBT_CAN_BIND, "gbt27930-can"),
+            (
+                "ocpp_tcp",
+                &self.ocpp_tcp,
+                DEFAULT_OCPP_TCP_BIND,
+                "ocpp-tcp",
+            ),
+            (
+                "gbt27930_can",
+                &self.gbt27930_can,
+                DEFAULT_GBT_CAN_BIND,
+                "gbt27930-can",
+            ),
             (HTTP_LISTENER, &self.http, DEFAULT_HTTP_BIND, "http"),
         ];
         let mut out: Vec<ResolvedListener> = builtin
@@ -143,10 +154,14 @@ impl Config {
     /// Builds the configuration from an optional file and overrides (lowest precedence first), then validates it.
     pub fn load(file: Option<&Path>, overrides: &[Override]) -> Result<Config, ConfigError> {
         let text = match file {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-                path: path.to_owned(),
-                source,
-            })?),
+            Some(path) => {
+                Some(
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                        path: path.to_owned(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
         Config::from_parts(text.as_deref(), overrides)
@@ -165,9 +180,12 @@ impl Config {
         for o in overrides {
             o.apply(&mut table)?;
         }
-        let config: Config = table.try_into().map_err(|e: toml::de::Error| ConfigError::Override {
-            message: e.message().to_owned(),
-        })?;
+        let config: Config =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Override {
+                    message: e.message().to_owned(),
+                })?;
         check::validate(&config).map_err(|(key, message)| ConfigError::Invalid {
             key,
             line: None,

@@ -26,10 +26,12 @@ pub struct Override {
 impl Override {
     /// Parses `key.path=value` as given to `--set`.
     pub fn parse_set(spec: &str) -> Result<Override, ConfigError> {
-        let (key, raw) = spec.split_once('=').ok_or_else(|| ConfigError::BadOverride {
-            spec: spec.to_owned(),
-            message: "expected key.path=value".to_owned(),
-        })?;
+        let (key, raw) = spec
+            .split_once('=')
+            .ok_or_else(|| ConfigError::BadOverride {
+                spec: spec.to_owned(),
+                message: "expected key.path=value".to_owned(),
+            })?;
         Override::new(format!("--set {spec}"), key.trim(), raw.trim())
     }
 
@@ -85,14 +87,18 @@ impl Override {
 fn parse_value(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match toml::from_str::<toml::Table>(&doc) {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
         Err(_) => toml::Value::String(raw.to_owned()),
     }
 }
 
 /// Overrides from `CHARGEGATE_<SECTION>__<KEY>` variables among `vars`, sorted by name so the result is stable.
 /// Variables without the double underscore are the explicit flags' own and are skipped here.
-pub fn env_overrides(vars: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Override>, ConfigError> {
+pub fn env_overrides(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<Override>, ConfigError> {
     let mut out = Vec::new();
     let mut vars: Vec<_> = vars
         .into_iter()

@@ -5,13 +5,22 @@ const EXAMPLE: &str = include_str!("../../chargegate.example.toml");
 #[test]
 fn no_file_gives_the_briefs_default_listeners() {
     let c = Config::from_parts(None, &[]).unwrap();
-    let binds: Vec<_> = c.listeners.resolved().into_iter().map(|l| (l.name, l.bind.to_string(), l.codec)).collect();
+    let binds: Vec<_> = c
+        .listeners
+        .resolved()
+        .into_iter()
+        .map(|l| (l.name, l.bind.to_string(), l.codec))
+        .collect();
     assert_eq!(
         binds,
         vec![
             ("ykc".into(), "0.0.0.0:8768".into(), "ykc".into()),
             ("ocpp_tcp".into(), "0.0.0.0:8769".into(), "ocpp-tcp".into()),
-            ("gbt27930_can".into(), "0.0.0.0:8770".into(), "gbt27930-can".into()),
+            (
+                "gbt27930_can".into(),
+                "0.0.0.0:8770".into(),
+                "gbt27930-can".into()
+            ),
             ("http".into(), "0.0.0.0:8080".into(), "http".into()),
         ]
     );
@@ -74,8 +83,14 @@ fn two_listeners_on_one_port_collide() {
 #[test]
 fn env_variables_reach_nested_keys() {
     let env = vec![
-        ("CHARGEGATE_LIMITS__HIGH_WATER_MARK".to_owned(), "262144".to_owned()),
-        ("CHARGEGATE_LISTENERS__YKC__BIND".to_owned(), "127.0.0.1:9000".to_owned()),
+        (
+            "CHARGEGATE_LIMITS__HIGH_WATER_MARK".to_owned(),
+            "262144".to_owned(),
+        ),
+        (
+            "CHARGEGATE_LISTENERS__YKC__BIND".to_owned(),
+            "127.0.0.1:9000".to_owned(),
+        ),
         ("CHARGEGATE_WORKERS".to_owned(), "3".to_owned()), // an explicit flag's variable, not generic
         ("OTHER__X".to_owned(), "1".to_owned()),
     ];
@@ -90,7 +105,10 @@ fn env_variables_reach_nested_keys() {
 fn set_wins_over_file_and_env_and_flags() {
     let args = ServeArgs {
         workers: Some(2),
-        set: vec!["workers=5".into(), "listeners.ykc.allow=[\"10.0.0.0/8\"]".into()],
+        set: vec![
+            "workers=5".into(),
+            "listeners.ykc.allow=[\"10.0.0.0/8\"]".into(),
+        ],
         ..ServeArgs::default()
     };
     let env = vec![("CHARGEGATE_WORKERS__X".to_owned(), "1".to_owned())];

@@ -49,7 +49,10 @@ pub(super) struct ListQuery {
     limit: Option<usize>,
 }
 
-pub(super) async fn list_chargers(State(s): State<HttpState>, Query(q): Query<ListQuery>) -> Response {
+pub(super) async fn list_chargers(
+    State(s): State<HttpState>,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let (default, max) = s.page_size;
     let page = PageRequest {
         offset: q.offset.unwrap_or(0),
@@ -61,7 +64,11 @@ pub(super) async fn list_chargers(State(s): State<HttpState>, Query(q): Query<Li
 pub(super) async fn get_charger(State(s): State<HttpState>, Path(id): Path<String>) -> Response {
     match s.directory.get(&id) {
         Some(c) => Json(c).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "unknown charger", "id": id}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": "unknown charger", "id": id})),
+        )
+            .into_response(),
     }
 }
 
@@ -74,7 +81,12 @@ pub(super) async fn post_command(
 ) -> Response {
     let (command_id, name) = (command.id.clone(), command.kind.name());
     let started = std::time::Instant::now();
-    match tokio::time::timeout(s.command_timeout, s.dispatcher.dispatch(id.clone(), command)).await {
+    match tokio::time::timeout(
+        s.command_timeout,
+        s.dispatcher.dispatch(id.clone(), command),
+    )
+    .await
+    {
         Ok(result) => {
             tracing::info!(charger = %id, command = name, status = ?result.status, elapsed_ms = started.elapsed().as_millis() as u64, "REST command answered");
             Json(result).into_response()

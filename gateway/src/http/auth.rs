@@ -32,10 +32,16 @@ impl AdminAuth {
     }
 
     /// Decides a request from its peer and `Authorization` header.
-    pub fn check(&self, peer: Option<SocketAddr>, authorization: Option<&str>) -> Result<(), StatusCode> {
+    pub fn check(
+        &self,
+        peer: Option<SocketAddr>,
+        authorization: Option<&str>,
+    ) -> Result<(), StatusCode> {
         match &self.token {
             Some(token) => {
-                let given = authorization.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+                let given = authorization
+                    .and_then(|h| h.strip_prefix("Bearer "))
+                    .unwrap_or("");
                 if constant_time_eq(given.as_bytes(), token.as_bytes()) {
                     Ok(())
                 } else {
@@ -53,14 +59,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub(super) async fn require_admin(State(s): State<HttpState>, req: Request, next: Next) -> Response {
+pub(super) async fn require_admin(
+    State(s): State<HttpState>,
+    req: Request,
+    next: Next,
+) -> Response {
     // `MockConnectInfo` is axum's stand-in for the peer when a router is driven without a socket (tests).
     let ext = req.extensions();
     let peer = ext
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
         .or_else(|| ext.get::<MockConnectInfo<SocketAddr>>().map(|m| m.0));
-    let authz = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authz = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     match s.auth.check(peer, authz) {
         Ok(()) => next.run(req).await,
         Err(StatusCode::UNAUTHORIZED) => (
@@ -69,6 +82,10 @@ pub(super) async fn require_admin(State(s): State<HttpState>, req: Request, next
             "missing or wrong bearer token\n",
         )
             .into_response(),
-        Err(code) => (code, "REST API answers loopback clients only (no admin token configured)\n").into_response(),
+        Err(code) => (
+            code,
+            "REST API answers loopback clients only (no admin token configured)\n",
+        )
+            .into_response(),
     }
 }

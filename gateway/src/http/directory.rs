@@ -46,8 +46,13 @@ pub struct ChargerFilter {
 impl ChargerFilter {
     /// Whether `c` passes.
     pub fn matches(&self, c: &ChargerInfo) -> bool {
-        self.station.as_ref().is_none_or(|s| c.station.as_ref() == Some(s))
-            && self.protocol.as_ref().is_none_or(|p| c.protocol.starts_with(p.as_str()))
+        self.station
+            .as_ref()
+            .is_none_or(|s| c.station.as_ref() == Some(s))
+            && self
+                .protocol
+                .as_ref()
+                .is_none_or(|p| c.protocol.starts_with(p.as_str()))
             && self.state.as_ref().is_none_or(|s| &c.state == s)
     }
 }
@@ -98,12 +103,18 @@ impl StaticDirectory {
 
 impl ChargerDirectory for StaticDirectory {
     fn list(&self, filter: &ChargerFilter, page: PageRequest) -> ChargerPage {
-        let matching: Vec<&ChargerInfo> = self.chargers.iter().filter(|c| filter.matches(c)).collect();
+        let matching: Vec<&ChargerInfo> =
+            self.chargers.iter().filter(|c| filter.matches(c)).collect();
         ChargerPage {
             total: matching.len(),
             offset: page.offset,
             limit: page.limit,
-            items: matching.into_iter().skip(page.offset).take(page.limit).cloned().collect(),
+            items: matching
+                .into_iter()
+                .skip(page.offset)
+                .take(page.limit)
+                .cloned()
+                .collect(),
         }
     }
 

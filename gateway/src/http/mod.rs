@@ -11,7 +11,9 @@ mod health;
 
 pub use api::{CommandDispatcher, DispatchFuture, UnavailableDispatcher};
 pub use auth::{AdminAuth, LOOPBACK_ONLY_WARNING};
-pub use directory::{ChargerDirectory, ChargerFilter, ChargerInfo, ChargerPage, PageRequest, StaticDirectory};
+pub use directory::{
+    ChargerDirectory, ChargerFilter, ChargerInfo, ChargerPage, PageRequest, StaticDirectory,
+};
 pub use health::Readiness;
 
 use std::net::SocketAddr;
@@ -70,7 +72,10 @@ impl HttpState {
 /// Routes for `/ocpp/{chargerId}` and `/ws` until their owners replace them: `501 Not Implemented`.
 pub fn placeholder_hooks() -> Router {
     async fn not_yet() -> (StatusCode, &'static str) {
-        (StatusCode::NOT_IMPLEMENTED, "not implemented in this build\n")
+        (
+            StatusCode::NOT_IMPLEMENTED,
+            "not implemented in this build\n",
+        )
     }
     Router::new()
         .route("/ocpp/{charger_id}", any(not_yet))
@@ -84,7 +89,10 @@ pub fn router(state: HttpState, hooks: Router) -> Router {
         .route("/api/v1/chargers", get(api::list_chargers))
         .route("/api/v1/chargers/{id}", get(api::get_charger))
         .route("/api/v1/chargers/{id}/commands", post(api::post_command))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
     Router::new()
         .route("/metrics", get(health::metrics))
         .route("/healthz", get(health::healthz))
@@ -95,10 +103,17 @@ pub fn router(state: HttpState, hooks: Router) -> Router {
 }
 
 /// Serves `app` on `listener` until `shutdown` fires; in-flight requests finish first.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: CancellationToken) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
 }
 
 #[cfg(test)]

@@ -61,8 +61,12 @@ impl ProtocolMetrics {
             frames_out: HashMap::new(),
             decode_errors: HashMap::new(),
             liveness_timeouts: m.liveness_timeouts.with_label_values(&[protocol]),
-            became_unwritable: m.water_mark_transitions.with_label_values(&[protocol, "unwritable"]),
-            became_writable: m.water_mark_transitions.with_label_values(&[protocol, "writable"]),
+            became_unwritable: m
+                .water_mark_transitions
+                .with_label_values(&[protocol, "unwritable"]),
+            became_writable: m
+                .water_mark_transitions
+                .with_label_values(&[protocol, "writable"]),
         }
     }
 
@@ -95,11 +99,16 @@ impl ProtocolMetrics {
 
     /// Counts a refused login.
     pub fn auth_failure(&self, reason: &str) {
-        self.metrics.auth_failures.with_label_values(&[&self.protocol, reason]).inc();
+        self.metrics
+            .auth_failures
+            .with_label_values(&[&self.protocol, reason])
+            .inc();
     }
 
     /// The latency histogram of one command name on this protocol.
     pub fn command_latency(&self, command: &str) -> Histogram {
-        self.metrics.command_latency.with_label_values(&[&self.protocol, command])
+        self.metrics
+            .command_latency
+            .with_label_values(&[&self.protocol, command])
     }
 }

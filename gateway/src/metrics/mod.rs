@@ -10,7 +10,8 @@ mod handles;
 pub use handles::{ConnectionMetrics, ProtocolMetrics};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 use thiserror::Error;
 
@@ -74,13 +75,23 @@ pub struct Metrics {
     pub listeners_bound: IntGauge,
 }
 
-fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, MetricsError> {
+fn counter(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntCounterVec, MetricsError> {
     let c = IntCounterVec::new(Opts::new(name, help).namespace(NAMESPACE), labels)?;
     r.register(Box::new(c.clone()))?;
     Ok(c)
 }
 
-fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntGaugeVec, MetricsError> {
+fn gauge(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntGaugeVec, MetricsError> {
     let g = IntGaugeVec::new(Opts::new(name, help).namespace(NAMESPACE), labels)?;
     r.register(Box::new(g.clone()))?;
     Ok(g)
@@ -91,24 +102,69 @@ impl Metrics {
     pub fn new() -> Result<Metrics, MetricsError> {
         let r = Registry::new();
         let command_latency = HistogramVec::new(
-            HistogramOpts::new("command_latency_seconds", "Command round trip to the charger")
-                .namespace(NAMESPACE)
-                .buckets(COMMAND_LATENCY_BUCKETS.to_vec()),
+            HistogramOpts::new(
+                "command_latency_seconds",
+                "Command round trip to the charger",
+            )
+            .namespace(NAMESPACE)
+            .buckets(COMMAND_LATENCY_BUCKETS.to_vec()),
             &["protocol", "command"],
         )?;
         r.register(Box::new(command_latency.clone()))?;
-        let listeners_bound = IntGauge::with_opts(Opts::new("listeners_bound", "Listeners bound").namespace(NAMESPACE))?;
+        let listeners_bound = IntGauge::with_opts(
+            Opts::new("listeners_bound", "Listeners bound").namespace(NAMESPACE),
+        )?;
         r.register(Box::new(listeners_bound.clone()))?;
         Ok(Metrics {
-            connections: gauge(&r, "connections", "Open connections", &["listener", "worker"])?,
-            accepted: counter(&r, "connections_accepted_total", "Connections accepted", &["listener", "worker"])?,
-            refused: counter(&r, "connections_refused_total", "Connections refused at accept", &["listener", "reason"])?,
-            accept_errors: counter(&r, "accept_errors_total", "accept() failures", &["listener", "kind"])?,
-            frames_in: counter(&r, "frames_in_total", "Frames received", &["protocol", "type"])?,
+            connections: gauge(
+                &r,
+                "connections",
+                "Open connections",
+                &["listener", "worker"],
+            )?,
+            accepted: counter(
+                &r,
+                "connections_accepted_total",
+                "Connections accepted",
+                &["listener", "worker"],
+            )?,
+            refused: counter(
+                &r,
+                "connections_refused_total",
+                "Connections refused at accept",
+                &["listener", "reason"],
+            )?,
+            accept_errors: counter(
+                &r,
+                "accept_errors_total",
+                "accept() failures",
+                &["listener", "kind"],
+            )?,
+            frames_in: counter(
+                &r,
+                "frames_in_total",
+                "Frames received",
+                &["protocol", "type"],
+            )?,
             frames_out: counter(&r, "frames_out_total", "Frames sent", &["protocol", "type"])?,
-            decode_errors: counter(&r, "decode_errors_total", "Decode errors", &["protocol", "kind"])?,
-            auth_failures: counter(&r, "auth_failures_total", "Refused logins", &["protocol", "reason"])?,
-            liveness_timeouts: counter(&r, "liveness_timeouts_total", "Heartbeat timeouts", &["protocol"])?,
+            decode_errors: counter(
+                &r,
+                "decode_errors_total",
+                "Decode errors",
+                &["protocol", "kind"],
+            )?,
+            auth_failures: counter(
+                &r,
+                "auth_failures_total",
+                "Refused logins",
+                &["protocol", "reason"],
+            )?,
+            liveness_timeouts: counter(
+                &r,
+                "liveness_timeouts_total",
+                "Heartbeat timeouts",
+                &["protocol"],
+            )?,
             queue_depth: gauge(&r, "queue_depth", "Items waiting in a queue", &["queue"])?,
             water_mark_transitions: counter(
                 &r,
@@ -117,8 +173,18 @@ impl Metrics {
                 &["protocol", "direction"],
             )?,
             command_latency,
-            events_published: counter(&r, "events_published_total", "Events queued to a sink", &["sink", "kind"])?,
-            events_dropped: counter(&r, "events_dropped_total", "Events dropped at a full sink", &["sink", "kind"])?,
+            events_published: counter(
+                &r,
+                "events_published_total",
+                "Events queued to a sink",
+                &["sink", "kind"],
+            )?,
+            events_dropped: counter(
+                &r,
+                "events_dropped_total",
+                "Events dropped at a full sink",
+                &["sink", "kind"],
+            )?,
             listeners_bound,
             registry: r,
         })
@@ -160,8 +226,13 @@ mod tests {
         p.frame_in("0x03");
         p.frame_in("0x03");
         let text = m.render().unwrap();
-        assert!(text.contains("chargegate_connections{listener=\"ykc\",worker=\"1\"} 1"), "{text}");
-        assert!(text.contains("chargegate_connections_refused_total{listener=\"ykc\",reason=\"denied\"} 1"));
+        assert!(
+            text.contains("chargegate_connections{listener=\"ykc\",worker=\"1\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "chargegate_connections_refused_total{listener=\"ykc\",reason=\"denied\"} 1"
+        ));
         assert!(text.contains("chargegate_frames_in_total{protocol=\"ykc\",type=\"0x03\"} 2"));
     }
 

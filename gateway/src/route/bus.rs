@@ -90,12 +90,17 @@ impl SinkQueue {
     }
 
     fn count(&self, kind: &str, queued: bool) {
-        let list = if queued { &self.published } else { &self.dropped };
+        let list = if queued {
+            &self.published
+        } else {
+            &self.dropped
+        };
         if let Some(c) = Self::counter(list, kind) {
             c.inc();
         }
-        self.depth
-            .set(i64::try_from(self.capacity.saturating_sub(self.tx.capacity())).unwrap_or(i64::MAX));
+        self.depth.set(
+            i64::try_from(self.capacity.saturating_sub(self.tx.capacity())).unwrap_or(i64::MAX),
+        );
     }
 }
 
@@ -130,7 +135,10 @@ impl EventBus {
             name: name.to_owned(),
             tx,
             capacity,
-            depth: self.metrics.queue_depth.with_label_values(&[&format!("sink:{name}")]),
+            depth: self
+                .metrics
+                .queue_depth
+                .with_label_values(&[&format!("sink:{name}")]),
             published: resolve(&self.metrics.events_published),
             dropped: resolve(&self.metrics.events_dropped),
         });
@@ -171,7 +179,9 @@ impl EventBus {
                 Ok(Err(_)) => {
                     s.count(kind, false);
                     tracing::error!(sink = %s.name, kind, charger = %event.charger, "billing event not delivered: sink stopped");
-                    return Err(BusError::SinkClosed { sink: s.name.clone() });
+                    return Err(BusError::SinkClosed {
+                        sink: s.name.clone(),
+                    });
                 }
                 Err(_) => {
                     s.count(kind, false);
@@ -190,10 +200,12 @@ impl EventBus {
     pub async fn route(&self, event: Arc<Event>) -> Result<Delivery, BusError> {
         if is_critical(&event) {
             let n = self.sinks.len();
-            self.publish_critical(event).await.map(|()| Delivery { queued: n, dropped: 0 })
+            self.publish_critical(event).await.map(|()| Delivery {
+                queued: n,
+                dropped: 0,
+            })
         } else {
             Ok(self.publish(event))
         }
     }
 }
-

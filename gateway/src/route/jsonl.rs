@@ -32,19 +32,29 @@ impl JsonlTarget {
 }
 
 /// Starts the sink on the current runtime; it ends (after flushing) when the bus is dropped.
-pub fn spawn_jsonl_sink(rx: mpsc::Receiver<Arc<Event>>, target: JsonlTarget) -> JoinHandle<std::io::Result<()>> {
+pub fn spawn_jsonl_sink(
+    rx: mpsc::Receiver<Arc<Event>>,
+    target: JsonlTarget,
+) -> JoinHandle<std::io::Result<()>> {
     tokio::spawn(async move {
         match target {
             JsonlTarget::Stdout => write_lines(rx, tokio::io::stdout()).await,
             JsonlTarget::File(path) => {
-                let file = tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await?;
+                let file = tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .await?;
                 write_lines(rx, file).await
             }
         }
     })
 }
 
-async fn write_lines<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Arc<Event>>, mut out: W) -> std::io::Result<()> {
+async fn write_lines<W: AsyncWrite + Unpin>(
+    mut rx: mpsc::Receiver<Arc<Event>>,
+    mut out: W,
+) -> std::io::Result<()> {
     let mut batch = Vec::with_capacity(JSONL_BATCH);
     let mut buf = Vec::new();
     while rx.recv_many(&mut batch, JSONL_BATCH).await > 0 {
@@ -52,7 +62,9 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Arc<Event>>, 
         for ev in batch.drain(..) {
             match serde_json::to_writer(&mut buf, ev.as_ref()) {
                 Ok(()) => buf.push(b'\n'),
-                Err(e) => tracing::error!(error = %e, charger = %ev.charger, "event not serializable"),
+                Err(e) => {
+                    tracing::error!(error = %e, charger = %ev.charger, "event not serializable")
+                }
             }
         }
         out.write_all(&buf).await?;

@@ -3,11 +3,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::metrics::Metrics;
-use chargegate_codec::event::{Event, EventBody};
 use chargegate_codec::event::{CommandResultData, CommandStatus, HeartbeatData, Observation};
+use chargegate_codec::event::{Event, EventBody};
 
 fn event(body: EventBody) -> Arc<Event> {
-    Arc::new(Event::stamp(Observation::charger("C1", body), "e1", 1_700_000_000_000, "C1", "ykc/1.6", "gw"))
+    Arc::new(Event::stamp(
+        Observation::charger("C1", body),
+        "e1",
+        1_700_000_000_000,
+        "C1",
+        "ykc/1.6",
+        "gw",
+    ))
 }
 
 fn heartbeat() -> Arc<Event> {
@@ -29,10 +36,32 @@ async fn a_full_sink_drops_telemetry_and_counts_it_without_blocking_others() {
     let mut bus = EventBus::new(m.clone(), Duration::from_millis(10));
     let _slow = bus.subscribe("slow", 1);
     let mut fast = bus.subscribe("fast", 8);
-    assert_eq!(bus.publish(heartbeat()), Delivery { queued: 2, dropped: 0 });
-    assert_eq!(bus.publish(heartbeat()), Delivery { queued: 1, dropped: 1 });
-    assert_eq!(m.events_dropped.with_label_values(&["slow", "heartbeat"]).get(), 1);
-    assert_eq!(m.events_published.with_label_values(&["fast", "heartbeat"]).get(), 2);
+    assert_eq!(
+        bus.publish(heartbeat()),
+        Delivery {
+            queued: 2,
+            dropped: 0
+        }
+    );
+    assert_eq!(
+        bus.publish(heartbeat()),
+        Delivery {
+            queued: 1,
+            dropped: 1
+        }
+    );
+    assert_eq!(
+        m.events_dropped
+            .with_label_values(&["slow", "heartbeat"])
+            .get(),
+        1
+    );
+    assert_eq!(
+        m.events_published
+            .with_label_values(&["fast", "heartbeat"])
+            .get(),
+        2
+    );
     assert_eq!(m.queue_depth.with_label_values(&["sink:slow"]).get(), 1);
     assert!(fast.recv().await.is_some());
 }
@@ -60,7 +89,12 @@ async fn a_billing_event_that_cannot_be_queued_is_an_error_not_a_silent_drop() {
     bus.publish(heartbeat());
     let err = bus.route(bill()).await.unwrap_err();
     assert_eq!(err.kind(), "sink_full");
-    assert_eq!(m.events_dropped.with_label_values(&["stuck", "command_result"]).get(), 1);
+    assert_eq!(
+        m.events_dropped
+            .with_label_values(&["stuck", "command_result"])
+            .get(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -75,7 +109,10 @@ async fn the_jsonl_sink_writes_one_event_per_line_and_flushes_at_close() {
     drop(bus);
     sink.await.unwrap().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["kind"], "heartbeat");
     assert_eq!(lines[0]["charger"], "C1");

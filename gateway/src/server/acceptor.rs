@@ -38,8 +38,14 @@ impl Acceptor {
         let name = self.config.name.clone();
         let settings = &self.config.settings;
         let filter = PeerFilter::new(settings.allow.clone(), settings.deny.clone());
-        let mut bucket = AcceptBucket::new(settings.accept_rate, settings.accept_burst, Instant::now());
-        let refused = |reason: &str| self.metrics.refused.with_label_values(&[&name, reason]).inc();
+        let mut bucket =
+            AcceptBucket::new(settings.accept_rate, settings.accept_burst, Instant::now());
+        let refused = |reason: &str| {
+            self.metrics
+                .refused
+                .with_label_values(&[&name, reason])
+                .inc()
+        };
         loop {
             if let Some(wait) = bucket.take(Instant::now()) {
                 tokio::select! {
@@ -56,8 +62,15 @@ impl Acceptor {
                 Err(e) => {
                     let exhausted = matches!(e.raw_os_error(), Some(EMFILE | ENFILE));
                     let kind = if exhausted { "fd_exhausted" } else { "other" };
-                    self.metrics.accept_errors.with_label_values(&[&name, kind]).inc();
-                    let pause = if exhausted { FD_EXHAUSTED_BACKOFF } else { ACCEPT_ERROR_BACKOFF };
+                    self.metrics
+                        .accept_errors
+                        .with_label_values(&[&name, kind])
+                        .inc();
+                    let pause = if exhausted {
+                        FD_EXHAUSTED_BACKOFF
+                    } else {
+                        ACCEPT_ERROR_BACKOFF
+                    };
                     tracing::warn!(listener = %name, error = %e, kind, ?pause, "accept failed; backing off");
                     tokio::select! {
                         _ = self.shutdown.cancelled() => break,

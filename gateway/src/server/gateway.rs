@@ -12,14 +12,15 @@ use tokio_util::sync::CancellationToken;
 use super::{raise_nofile_limit, socket, HandlerFactory, ReadDiscardHandler, Server, ServerError};
 use crate::config::{Config, HTTP_LISTENER};
 use crate::http::{
-    self, ChargerDirectory, CommandDispatcher, HttpState, Readiness, StaticDirectory, UnavailableDispatcher,
-    LOOPBACK_ONLY_WARNING,
+    self, ChargerDirectory, CommandDispatcher, HttpState, Readiness, StaticDirectory,
+    UnavailableDispatcher, LOOPBACK_ONLY_WARNING,
 };
 use crate::metrics::Metrics;
 use crate::route::{spawn_jsonl_sink, EventBus, JsonlTarget};
 
 /// Builds the connection handler once the bus exists (the handler publishes into it).
-pub type HandlerBuilder = Box<dyn FnOnce(&Arc<EventBus>, &Metrics) -> Arc<dyn HandlerFactory> + Send>;
+pub type HandlerBuilder =
+    Box<dyn FnOnce(&Arc<EventBus>, &Metrics) -> Arc<dyn HandlerFactory> + Send>;
 
 /// The pluggable parts of a gateway; [`Default`] gives the runtime shell alone (a read-and-discard handler, an
 /// empty directory, commands answered `offline`, OCPP-J and `/ws` answered 501).
@@ -63,28 +64,60 @@ pub struct Gateway {
 
 impl Gateway {
     /// Starts everything on the current (boss) runtime; returns once every listener is bound and `/readyz` is 200.
-    pub async fn start(config: Config, parts: GatewayParts, shutdown: CancellationToken) -> Result<Gateway, ServerError> {
+    pub async fn start(
+        config: Config,
+        parts: GatewayParts,
+        shutdown: CancellationToken,
+    ) -> Result<Gateway, ServerError> {
         let config = Arc::new(config);
         let metrics = parts.metrics;
         log_fd_ceiling(&config);
         if config.registry_file.is_none() {
-            tracing::warn!("no registry_file configured: OPEN MODE, any charger id may log in (trials only)");
+            tracing::warn!(
+                "no registry_file configured: OPEN MODE, any charger id may log in (trials only)"
+            );
         }
-        let mut bus = EventBus::new(metrics.clone(), Duration::from_secs(config.sinks.critical_wait_secs));
+        let mut bus = EventBus::new(
+            metrics.clone(),
+            Duration::from_secs(config.sinks.critical_wait_secs),
+        );
         let mut sinks = Vec::new();
         if config.sinks.jsonl.enabled {
             let rx = bus.subscribe("jsonl", config.sinks.queue);
-            sinks.push(spawn_jsonl_sink(rx, JsonlTarget::from_path(&config.sinks.jsonl.path)));
+            sinks.push(spawn_jsonl_sink(
+                rx,
+                JsonlTarget::from_path(&config.sinks.jsonl.path),
+            ));
         }
         let bus = Arc::new(bus);
         let handler = (parts.handler)(&bus, &metrics);
-        let server = Server::start(Arc::clone(&config), handler, metrics.clone(), shutdown.clone()).await?;
+        let server = Server::start(
+            Arc::clone(&config),
+            handler,
+            metrics.clone(),
+            shutdown.clone(),
+        )
+        .await?;
         let readiness = Arc::new(Readiness::default());
         let (mut http_addr, mut http_task) = (None, None);
-        if let Some(l) = config.listeners.resolved().into_iter().find(|l| l.name == HTTP_LISTENER) {
+        if let Some(l) = config
+            .listeners
+            .resolved()
+            .into_iter()
+            .find(|l| l.name == HTTP_LISTENER)
+        {
             let listener = socket::bind(l.bind, &l.settings)?;
-            let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: l.bind, source })?;
-            let state = HttpState::new(&config, metrics.clone(), Arc::clone(&readiness), parts.directory, parts.dispatcher);
+            let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+                addr: l.bind,
+                source,
+            })?;
+            let state = HttpState::new(
+                &config,
+                metrics.clone(),
+                Arc::clone(&readiness),
+                parts.directory,
+                parts.dispatcher,
+            );
             if !state.auth.has_token() {
                 tracing::warn!("{LOOPBACK_ONLY_WARNING}");
             }
@@ -167,7 +200,13 @@ fn log_fd_ceiling(config: &Config) {
     match raise_nofile_limit() {
         Ok(limit) => {
             let ceiling = limit.connection_ceiling();
-            tracing::info!(soft = limit.soft, hard = limit.hard, ceiling, configured = wanted, "open-file limit raised; connection ceiling");
+            tracing::info!(
+                soft = limit.soft,
+                hard = limit.hard,
+                ceiling,
+                configured = wanted,
+                "open-file limit raised; connection ceiling"
+            );
             if (wanted as u64) > ceiling {
                 tracing::warn!(ceiling, configured = wanted, "listeners' max_connections exceed the fd ceiling; run several processes with reuse_port");
             }

@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn deny_wins_over_allow() {
-        let f = PeerFilter::new(vec!["10.0.0.0/8".parse().unwrap()], vec!["10.1.0.0/16".parse().unwrap()]);
+        let f = PeerFilter::new(
+            vec!["10.0.0.0/8".parse().unwrap()],
+            vec!["10.1.0.0/16".parse().unwrap()],
+        );
         assert!(f.allows(ip("10.2.3.4")));
         assert!(!f.allows(ip("10.1.3.4")));
         assert!(!f.allows(ip("192.168.1.1")));
@@ -193,7 +196,10 @@ mod tests {
         let l = ConnectionLimiter::new(10, 2);
         let a1 = l.try_acquire(ip("10.0.0.1")).unwrap();
         let _a2 = l.try_acquire(ip("10.0.0.1")).unwrap();
-        assert_eq!(l.try_acquire(ip("10.0.0.1")).unwrap_err(), Refusal::PerIpCap);
+        assert_eq!(
+            l.try_acquire(ip("10.0.0.1")).unwrap_err(),
+            Refusal::PerIpCap
+        );
         let _b = l.try_acquire(ip("10.0.0.2")).unwrap();
         drop(a1);
         assert!(l.try_acquire(ip("10.0.0.1")).is_ok());
@@ -203,7 +209,10 @@ mod tests {
     fn total_cap_refuses_beyond_max() {
         let l = ConnectionLimiter::new(1, 0);
         let _a = l.try_acquire(ip("10.0.0.1")).unwrap();
-        assert_eq!(l.try_acquire(ip("10.0.0.2")).unwrap_err(), Refusal::TotalCap);
+        assert_eq!(
+            l.try_acquire(ip("10.0.0.2")).unwrap_err(),
+            Refusal::TotalCap
+        );
         assert_eq!(l.total(), 1);
     }
 

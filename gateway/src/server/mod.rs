@@ -14,7 +14,9 @@ mod worker;
 
 pub use fdlimit::{raise_nofile_limit, FdLimit, FD_RESERVE};
 pub use gateway::{Gateway, GatewayParts};
-pub use handler::{Connection, ConnectionHandler, FnHandler, HandlerFactory, LocalFuture, ReadDiscardHandler};
+pub use handler::{
+    Connection, ConnectionHandler, FnHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
+};
 pub use worker::{WorkerCtx, WorkerPool, WORKER_QUEUE};
 
 use std::net::SocketAddr;
@@ -81,7 +83,12 @@ impl Server {
         shutdown: CancellationToken,
     ) -> Result<Server, ServerError> {
         let mut listeners = Vec::new();
-        for l in config.listeners.resolved().into_iter().filter(|l| l.name != HTTP_LISTENER) {
+        for l in config
+            .listeners
+            .resolved()
+            .into_iter()
+            .filter(|l| l.name != HTTP_LISTENER)
+        {
             if l.settings.tls.enabled() {
                 return Err(ServerError::Unsupported {
                     listener: l.name,
@@ -101,13 +108,19 @@ impl Server {
         let mut bound = Vec::new();
         let mut acceptors = Vec::new();
         for (socket, l) in listeners {
-            let addr = socket.local_addr().map_err(|source| ServerError::Bind { addr: l.bind, source })?;
+            let addr = socket.local_addr().map_err(|source| ServerError::Bind {
+                addr: l.bind,
+                source,
+            })?;
             tracing::info!(listener = %l.name, %addr, codec = %l.codec, backlog = l.settings.backlog.min(socket::somaxconn()), "listening");
             bound.push((l.name.clone(), addr));
             metrics.listeners_bound.inc();
             let acceptor = Acceptor {
                 listener: socket,
-                limiter: ConnectionLimiter::new(l.settings.max_connections, l.settings.max_connections_per_ip),
+                limiter: ConnectionLimiter::new(
+                    l.settings.max_connections,
+                    l.settings.max_connections_per_ip,
+                ),
                 config: l,
                 pool: Arc::clone(&pool),
                 metrics: metrics.clone(),
@@ -119,12 +132,19 @@ impl Server {
                 m.listeners_bound.dec();
             }));
         }
-        Ok(Server { pool, acceptors, bound })
+        Ok(Server {
+            pool,
+            acceptors,
+            bound,
+        })
     }
 
     /// The address a listener actually bound (useful with port 0).
     pub fn local_addr(&self, listener: &str) -> Option<SocketAddr> {
-        self.bound.iter().find(|(n, _)| n == listener).map(|(_, a)| *a)
+        self.bound
+            .iter()
+            .find(|(n, _)| n == listener)
+            .map(|(_, a)| *a)
     }
 
     /// Every bound listener.

@@ -27,7 +27,8 @@ pub fn somaxconn() -> u32 {
 /// `SO_REUSEPORT` when asked. Must run inside a tokio runtime (the socket registers with its reactor).
 pub fn bind(addr: SocketAddr, settings: &ListenerConfig) -> Result<TcpListener, ServerError> {
     let err = |source| ServerError::Bind { addr, source };
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(err)?;
+    let socket =
+        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(err)?;
     socket.set_reuse_address(true).map_err(err)?;
     if settings.reuse_port {
         socket.set_reuse_port(true).map_err(err)?;
@@ -88,7 +89,10 @@ mod tests {
         assert!(s.nodelay().unwrap());
         let sock = SockRef::from(&s);
         assert!(sock.keepalive().unwrap());
-        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(settings.keepalive_secs));
+        assert_eq!(
+            sock.tcp_keepalive_time().unwrap(),
+            Duration::from_secs(settings.keepalive_secs)
+        );
         drop(client);
     }
 }

@@ -108,7 +108,12 @@ impl WorkerPool {
 
     /// Waits for every worker thread to finish (they finish after shutdown and their drain).
     pub fn join(&self) {
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let threads = std::mem::take(
+            &mut *self
+                .threads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         for t in threads {
             if t.join().is_err() {
                 tracing::error!("a worker thread panicked");
@@ -127,7 +132,10 @@ struct WorkerSeed {
 
 impl WorkerSeed {
     fn run(self, rx: mpsc::Receiver<Incoming>) {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt,
             Err(e) => {
                 tracing::error!(worker = self.id, error = %e, "cannot build worker runtime");
@@ -158,7 +166,9 @@ impl WorkerSeed {
                 let metrics = ctx.metrics.connection(&incoming.listener.name, ctx.id);
                 metrics.opened();
                 let permit = incoming.permit;
-                if let Some(conn) = prepare(incoming.stream, incoming.peer, incoming.listener, &ctx).await {
+                if let Some(conn) =
+                    prepare(incoming.stream, incoming.peer, incoming.listener, &ctx).await
+                {
                     handler.handle(conn, Rc::clone(&ctx)).await;
                 }
                 metrics.closed();
@@ -169,7 +179,11 @@ impl WorkerSeed {
         tracker.close();
         let drain = Duration::from_secs(self.config.shutdown.drain_secs);
         if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
-            tracing::warn!(worker = self.id, left = tracker.len(), "drain deadline passed; dropping connections");
+            tracing::warn!(
+                worker = self.id,
+                left = tracker.len(),
+                "drain deadline passed; dropping connections"
+            );
         }
     }
 }

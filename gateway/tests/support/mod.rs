@@ -35,7 +35,9 @@ pub fn loopback_config() -> Config {
 
 /// Starts a gateway with `parts` (built around a fresh metrics registry by the caller).
 pub async fn start_with(config: Config, parts: GatewayParts) -> Gateway {
-    Gateway::start(config, parts, CancellationToken::new()).await.expect("gateway starts")
+    Gateway::start(config, parts, CancellationToken::new())
+        .await
+        .expect("gateway starts")
 }
 
 /// Starts a gateway with the default parts.
@@ -55,13 +57,25 @@ pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 /// True when the server closed the connection (EOF or reset) without sending anything.
 pub async fn closed_by_server(stream: &mut TcpStream) -> bool {
     let mut b = [0u8; 1];
-    matches!(tokio::time::timeout(PATIENCE, stream.read(&mut b)).await, Ok(Ok(0)) | Ok(Err(_)))
+    matches!(
+        tokio::time::timeout(PATIENCE, stream.read(&mut b)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
 }
 
 /// A one-shot HTTP/1.1 request; returns the status code and body.
-pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -69,10 +83,20 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, 
     req.push_str(body);
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
-    tokio::time::timeout(PATIENCE, s.read_to_end(&mut out)).await.unwrap().unwrap();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 

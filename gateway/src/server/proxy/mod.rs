@@ -26,7 +26,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use crate::config::ProxyProtocol;
 
 /// The v2 signature.
-pub const V2_SIGNATURE: [u8; 12] = [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A];
+pub const V2_SIGNATURE: [u8; 12] = [
+    0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+];
 /// The v1 prefix.
 pub const V1_PREFIX: &[u8] = b"PROXY ";
 /// Longest v1 header including CRLF.
@@ -105,14 +107,25 @@ impl ProxyError {
 
 /// Parses a header at the start of `buf`. `Ok(None)`: more bytes needed. `Ok(Some((header, consumed)))`: the
 /// header took `consumed` bytes.
-pub fn parse(buf: &[u8], accept: ProxyProtocol) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
+pub fn parse(
+    buf: &[u8],
+    accept: ProxyProtocol,
+) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
     let v1_ok = matches!(accept, ProxyProtocol::V1 | ProxyProtocol::Any);
     let v2_ok = matches!(accept, ProxyProtocol::V2 | ProxyProtocol::Any);
     if v2_ok && starts_like(buf, &V2_SIGNATURE) {
-        return if buf.len() < V2_SIGNATURE.len() { Ok(None) } else { parse_v2(buf) };
+        return if buf.len() < V2_SIGNATURE.len() {
+            Ok(None)
+        } else {
+            parse_v2(buf)
+        };
     }
     if v1_ok && starts_like(buf, V1_PREFIX) {
-        return if buf.len() < V1_PREFIX.len() { Ok(None) } else { parse_v1(buf) };
+        return if buf.len() < V1_PREFIX.len() {
+            Ok(None)
+        } else {
+            parse_v1(buf)
+        };
     }
     Err(ProxyError::Missing)
 }
@@ -149,7 +162,12 @@ fn parse_v1(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
         },
         Some(proto @ ("TCP4" | "TCP6")) => {
             let mut field = |name| parts.next().ok_or(bad(name));
-            let (src, dst, sport, dport) = (field("source")?, field("destination")?, field("source port")?, field("destination port")?);
+            let (src, dst, sport, dport) = (
+                field("source")?,
+                field("destination")?,
+                field("source port")?,
+                field("destination port")?,
+            );
             let ip = |s: &str, name| -> Result<IpAddr, ProxyError> {
                 let ip = IpAddr::from_str(s).map_err(|_| bad(name))?;
                 if ip.is_ipv4() != (proto == "TCP4") {
@@ -163,8 +181,14 @@ fn parse_v1(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
             }
             ProxyHeader {
                 version: ProxyVersion::V1,
-                source: Some(SocketAddr::new(ip(src, "source")?, port(sport, "source port")?)),
-                destination: Some(SocketAddr::new(ip(dst, "destination")?, port(dport, "destination port")?)),
+                source: Some(SocketAddr::new(
+                    ip(src, "source")?,
+                    port(sport, "source port")?,
+                )),
+                destination: Some(SocketAddr::new(
+                    ip(dst, "destination")?,
+                    port(dport, "destination port")?,
+                )),
             }
         }
         _ => return Err(bad("protocol")),
@@ -180,7 +204,8 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
     let Some(fixed) = buf.get(..V2_HEADER_LEN) else {
         return Ok(None);
     };
-    let [ver_cmd, family, len_hi, len_lo] = arr::<4>(fixed, V2_SIGNATURE.len()).ok_or(bad("header"))?;
+    let [ver_cmd, family, len_hi, len_lo] =
+        arr::<4>(fixed, V2_SIGNATURE.len()).ok_or(bad("header"))?;
     let body_len = usize::from(u16::from_be_bytes([len_hi, len_lo]));
     if ver_cmd >> 4 != V2_VERSION {
         return Err(bad("version"));
@@ -205,7 +230,10 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
             V2_FAMILY_INET => {
                 let addr = |ip: usize, port: usize| -> Option<SocketAddr> {
                     let ip = Ipv4Addr::from(arr::<4>(body, ip)?);
-                    Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be_bytes(arr::<2>(body, port)?)))
+                    Some(SocketAddr::new(
+                        IpAddr::V4(ip),
+                        u16::from_be_bytes(arr::<2>(body, port)?),
+                    ))
                 };
                 ProxyHeader {
                     version: ProxyVersion::V2,
@@ -216,7 +244,10 @@ fn parse_v2(buf: &[u8]) -> Result<Option<(ProxyHeader, usize)>, ProxyError> {
             V2_FAMILY_INET6 => {
                 let addr = |ip: usize, port: usize| -> Option<SocketAddr> {
                     let ip = Ipv6Addr::from(arr::<16>(body, ip)?);
-                    Some(SocketAddr::new(IpAddr::V6(ip), u16::from_be_bytes(arr::<2>(body, port)?)))
+                    Some(SocketAddr::new(
+                        IpAddr::V6(ip),
+                        u16::from_be_bytes(arr::<2>(body, port)?),
+                    ))
                 };
                 ProxyHeader {
                     version: ProxyVersion::V2,

@@ -27,7 +27,9 @@ fn v1_tcp6_yields_the_client_address() {
 // id: proxy-v1-unknown; source: proxy-protocol.txt §2.1 "PROXY UNKNOWN\r\n"
 #[test]
 fn v1_unknown_keeps_the_socket_peer() {
-    let (h, used) = parse(b"PROXY UNKNOWN\r\n", ProxyProtocol::V1).unwrap().unwrap();
+    let (h, used) = parse(b"PROXY UNKNOWN\r\n", ProxyProtocol::V1)
+        .unwrap()
+        .unwrap();
     assert_eq!(h.source, None);
     assert_eq!(used, 15);
 }
@@ -42,12 +44,19 @@ fn v1_partial_header_asks_for_more() {
 fn v1_without_crlf_within_107_bytes_is_too_long() {
     let mut buf = b"PROXY TCP4 ".to_vec();
     buf.resize(200, b'1');
-    assert_eq!(parse(&buf, ProxyProtocol::V1).unwrap_err(), ProxyError::TooLong { max: V1_MAX_LEN });
+    assert_eq!(
+        parse(&buf, ProxyProtocol::V1).unwrap_err(),
+        ProxyError::TooLong { max: V1_MAX_LEN }
+    );
 }
 
 #[test]
 fn v1_with_a_family_mismatch_is_malformed() {
-    let err = parse(b"PROXY TCP4 2001:db8::1 10.0.0.1 1 2\r\n", ProxyProtocol::V1).unwrap_err();
+    let err = parse(
+        b"PROXY TCP4 2001:db8::1 10.0.0.1 1 2\r\n",
+        ProxyProtocol::V1,
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), "malformed");
 }
 
@@ -100,19 +109,30 @@ fn v2_truncated_address_block_asks_for_more() {
 fn v2_bad_version_is_malformed() {
     let mut buf = unhex(V2_TCP4);
     buf[12] = 0x31;
-    assert_eq!(parse(&buf, ProxyProtocol::V2).unwrap_err().kind(), "malformed");
+    assert_eq!(
+        parse(&buf, ProxyProtocol::V2).unwrap_err().kind(),
+        "malformed"
+    );
 }
 
 #[test]
 fn a_listener_expecting_v2_refuses_v1() {
-    assert_eq!(parse(b"PROXY UNKNOWN\r\n", ProxyProtocol::V2).unwrap_err(), ProxyError::Missing);
-    assert_eq!(parse(&[0x68, 0x22], ProxyProtocol::Any).unwrap_err(), ProxyError::Missing);
+    assert_eq!(
+        parse(b"PROXY UNKNOWN\r\n", ProxyProtocol::V2).unwrap_err(),
+        ProxyError::Missing
+    );
+    assert_eq!(
+        parse(&[0x68, 0x22], ProxyProtocol::Any).unwrap_err(),
+        ProxyError::Missing
+    );
 }
 
 #[tokio::test]
 async fn read_header_returns_the_bytes_after_it() {
     let mut input: &[u8] = b"PROXY TCP4 198.51.100.5 192.0.2.1 40000 8768\r\n\x68\x0d";
-    let (h, rest) = read_header(&mut input, ProxyProtocol::Any, Duration::from_secs(1)).await.unwrap();
+    let (h, rest) = read_header(&mut input, ProxyProtocol::Any, Duration::from_secs(1))
+        .await
+        .unwrap();
     assert_eq!(h.source, addr("198.51.100.5:40000"));
     assert_eq!(&rest[..], b"\x68\x0d");
 }
@@ -120,7 +140,9 @@ async fn read_header_returns_the_bytes_after_it() {
 #[tokio::test]
 async fn read_header_fails_at_eof() {
     let mut input: &[u8] = b"PROXY TCP4 198.51";
-    let err = read_header(&mut input, ProxyProtocol::V1, Duration::from_secs(1)).await.unwrap_err();
+    let err = read_header(&mut input, ProxyProtocol::V1, Duration::from_secs(1))
+        .await
+        .unwrap_err();
     assert_eq!(err, ProxyError::Eof);
 }
 
