@@ -26,6 +26,7 @@ const ENFILE: i32 = 23;
 pub(super) struct Acceptor {
     pub listener: TcpListener,
     pub config: Arc<ResolvedListener>,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub limiter: Arc<ConnectionLimiter>,
     pub pool: Arc<WorkerPool>,
     pub metrics: Metrics,
@@ -105,6 +106,7 @@ impl Acceptor {
                 stream,
                 peer,
                 listener: Arc::clone(&self.config),
+                tls: self.tls.clone(),
                 permit,
             };
             tokio::select! {

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 
 use super::proxy::ProxyHeader;
+use super::stream::ConnStream;
 use super::worker::WorkerCtx;
 use crate::config::ResolvedListener;
 
@@ -21,8 +21,8 @@ pub type LocalFuture = Pin<Box<dyn Future<Output = ()> + 'static>>;
 
 /// An accepted connection, on the worker that will serve it for its whole life.
 pub struct Connection {
-    /// The socket, registered with this worker's runtime.
-    pub stream: TcpStream,
+    /// The byte stream (plain or TLS), registered with this worker's runtime.
+    pub stream: ConnStream,
     /// The charger's address: from the PROXY header when the listener expects one, else the socket peer.
     pub peer: SocketAddr,
     /// The socket's own peer (the load balancer when PROXY protocol is on).
@@ -30,7 +30,7 @@ pub struct Connection {
     /// The PROXY header, when one was read.
     pub proxy: Option<ProxyHeader>,
     /// Bytes already read from the socket (after a PROXY header) that belong to the charger's protocol; process
-    /// them before reading again.
+    /// them before reading again. Always empty on TLS listeners (those bytes went into the handshake).
     pub preread: BytesMut,
     /// The listener it came in on (name, codec, settings).
     pub listener: Arc<ResolvedListener>,

@@ -20,6 +20,8 @@ pub enum Refusal {
     Denied,
     /// The PROXY protocol header was missing, malformed or late.
     ProxyHeader,
+    /// The TLS handshake failed or was late (including a missing or untrusted client certificate).
+    TlsHandshake,
 }
 
 impl Refusal {
@@ -30,6 +32,7 @@ impl Refusal {
             Refusal::PerIpCap => "max_connections_per_ip",
             Refusal::Denied => "denied",
             Refusal::ProxyHeader => "proxy_header",
+            Refusal::TlsHandshake => "tls_handshake",
         }
     }
 }

@@ -10,6 +10,8 @@ mod handler;
 pub mod limits;
 pub mod proxy;
 pub mod socket;
+mod stream;
+pub mod tls;
 mod worker;
 
 pub use fdlimit::{raise_nofile_limit, FdLimit, FD_RESERVE};
@@ -17,6 +19,7 @@ pub use gateway::{Gateway, GatewayParts};
 pub use handler::{
     Connection, ConnectionHandler, FnHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
 };
+pub use stream::{ConnStream, Prefixed};
 pub use worker::{WorkerCtx, WorkerPool, WORKER_QUEUE};
 
 use std::net::SocketAddr;
@@ -45,13 +48,13 @@ pub enum ServerError {
     /// A worker thread could not be started.
     #[error("cannot start a worker thread: {0}")]
     Worker(std::io::Error),
-    /// A listener asks for something this build does not do yet.
-    #[error("listener `{listener}`: {what} is not supported yet")]
-    Unsupported {
+    /// A listener's TLS material could not be loaded.
+    #[error("listener `{listener}`: TLS: {message}")]
+    Tls {
         /// Listener name.
         listener: String,
-        /// The feature.
-        what: &'static str,
+        /// What failed.
+        message: String,
     },
 }
 
@@ -61,7 +64,7 @@ impl ServerError {
         match self {
             ServerError::Bind { .. } => "bind",
             ServerError::Worker(_) => "worker",
-            ServerError::Unsupported { .. } => "unsupported",
+            ServerError::Tls { .. } => "tls",
         }
     }
 }
@@ -89,14 +92,9 @@ impl Server {
             .into_iter()
             .filter(|l| l.name != HTTP_LISTENER)
         {
-            if l.settings.tls.enabled() {
-                return Err(ServerError::Unsupported {
-                    listener: l.name,
-                    what: "TLS",
-                });
-            }
+            let tls = tls::acceptor(&l.name, &l.settings.tls)?;
             let socket = socket::bind(l.bind, &l.settings)?;
-            listeners.push((socket, Arc::new(l)));
+            listeners.push((socket, Arc::new(l), tls));
         }
         let pool = WorkerPool::start(
             config.worker_count(),
@@ -107,12 +105,12 @@ impl Server {
         )?;
         let mut bound = Vec::new();
         let mut acceptors = Vec::new();
-        for (socket, l) in listeners {
+        for (socket, l, tls) in listeners {
             let addr = socket.local_addr().map_err(|source| ServerError::Bind {
                 addr: l.bind,
                 source,
             })?;
-            tracing::info!(listener = %l.name, %addr, codec = %l.codec, backlog = l.settings.backlog.min(socket::somaxconn()), "listening");
+            tracing::info!(listener = %l.name, %addr, codec = %l.codec, tls = tls.is_some(), backlog = l.settings.backlog.min(socket::somaxconn()), "listening");
             bound.push((l.name.clone(), addr));
             metrics.listeners_bound.inc();
             let acceptor = Acceptor {
@@ -122,6 +120,7 @@ impl Server {
                     l.settings.max_connections_per_ip,
                 ),
                 config: l,
+                tls,
                 pool: Arc::clone(&pool),
                 metrics: metrics.clone(),
                 shutdown: shutdown.clone(),

@@ -17,6 +17,8 @@ use tokio_util::task::TaskTracker;
 use super::handler::{Connection, HandlerFactory};
 use super::limits::{ConnPermit, Refusal};
 use super::proxy;
+use super::stream::{ConnStream, Prefixed};
+use super::tls::TLS_HANDSHAKE_TIMEOUT;
 use super::ServerError;
 use crate::config::{Config, ProxyProtocol, ResolvedListener};
 use crate::metrics::Metrics;
@@ -41,6 +43,7 @@ pub(super) struct Incoming {
     pub stream: std::net::TcpStream,
     pub peer: std::net::SocketAddr,
     pub listener: Arc<ResolvedListener>,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub permit: ConnPermit,
 }
 
@@ -166,8 +169,14 @@ impl WorkerSeed {
                 let metrics = ctx.metrics.connection(&incoming.listener.name, ctx.id);
                 metrics.opened();
                 let permit = incoming.permit;
-                if let Some(conn) =
-                    prepare(incoming.stream, incoming.peer, incoming.listener, &ctx).await
+                if let Some(conn) = prepare(
+                    incoming.stream,
+                    incoming.peer,
+                    incoming.listener,
+                    incoming.tls,
+                    &ctx,
+                )
+                .await
                 {
                     handler.handle(conn, Rc::clone(&ctx)).await;
                 }
@@ -193,6 +202,7 @@ async fn prepare(
     stream: std::net::TcpStream,
     socket_peer: std::net::SocketAddr,
     listener: Arc<ResolvedListener>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     ctx: &WorkerCtx,
 ) -> Option<Connection> {
     let mut stream = match tokio::net::TcpStream::from_std(stream) {
@@ -210,12 +220,28 @@ async fn prepare(
         match proxy::read_header(&mut stream, mode, deadline).await {
             Ok((h, rest)) => (h.source.unwrap_or(socket_peer), Some(h), rest),
             Err(e) => {
-                ctx.metrics
-                    .refused
-                    .with_label_values(&[&listener.name, Refusal::ProxyHeader.label()])
-                    .inc();
+                refuse(ctx, &listener, Refusal::ProxyHeader);
                 tracing::info!(%socket_peer, listener = %listener.name, error = %e, kind = e.kind(), "PROXY header refused");
                 return None;
+            }
+        }
+    };
+    let (stream, preread) = match tls {
+        None => (ConnStream::Plain(stream), preread),
+        Some(acceptor) => {
+            let handshake = acceptor.accept(Prefixed::new(preread, stream));
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Ok(s)) => (ConnStream::Tls(Box::new(s)), BytesMut::new()),
+                Ok(Err(e)) => {
+                    refuse(ctx, &listener, Refusal::TlsHandshake);
+                    tracing::info!(%peer, listener = %listener.name, error = %e, "TLS handshake failed");
+                    return None;
+                }
+                Err(_) => {
+                    refuse(ctx, &listener, Refusal::TlsHandshake);
+                    tracing::info!(%peer, listener = %listener.name, "TLS handshake timed out");
+                    return None;
+                }
             }
         }
     };
@@ -227,4 +253,11 @@ async fn prepare(
         preread,
         listener,
     })
+}
+
+fn refuse(ctx: &WorkerCtx, listener: &ResolvedListener, why: Refusal) {
+    ctx.metrics
+        .refused
+        .with_label_values(&[&listener.name, why.label()])
+        .inc();
 }
