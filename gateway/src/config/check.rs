@@ -270,6 +270,13 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
             );
         }
     }
+    if c.listeners.http.tls.enabled() {
+        return bad(
+            "listeners.http.tls",
+            "TLS on the HTTP listener is not supported yet; terminate it in front of the gateway"
+                .to_owned(),
+        );
+    }
     let listeners = c.listeners.resolved();
     for l in &listeners {
         validate_listener(l)?;

@@ -126,3 +126,11 @@ fn a_bad_override_is_reported() {
     assert_eq!(err.kind(), "override");
     assert!(Override::parse_set("no-equals-sign").is_err());
 }
+
+#[test]
+fn tls_on_the_http_listener_is_refused_rather_than_ignored() {
+    let text = "[listeners.http.tls]\ncert = \"a.pem\"\nkey = \"a.key\"\n";
+    let err = check_str(text).unwrap_err();
+    assert_eq!(err.key(), Some("listeners.http.tls"));
+    assert_eq!(err.line(), Some(1));
+}

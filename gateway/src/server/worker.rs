@@ -50,6 +50,7 @@ pub(super) struct Incoming {
 /// The worker threads and their hand-off channels.
 pub struct WorkerPool {
     senders: Vec<mpsc::Sender<Incoming>>,
+    depth: Vec<prometheus::IntGauge>,
     next: AtomicUsize,
     threads: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
@@ -82,8 +83,16 @@ impl WorkerPool {
                 .map_err(ServerError::Worker)?;
             threads.push(handle);
         }
+        let depth = (0..n)
+            .map(|id| {
+                metrics
+                    .queue_depth
+                    .with_label_values(&[&format!("worker:{id}")])
+            })
+            .collect();
         Ok(Arc::new(WorkerPool {
             senders,
+            depth,
             next: AtomicUsize::new(0),
             threads: std::sync::Mutex::new(threads),
         }))
@@ -105,6 +114,11 @@ impl WorkerPool {
         if let Some(tx) = self.senders.get(i) {
             if tx.send(incoming).await.is_err() {
                 tracing::warn!(worker = i, "worker has stopped; connection dropped");
+            }
+            if let Some(g) = self.depth.get(i) {
+                g.set(
+                    i64::try_from(WORKER_QUEUE.saturating_sub(tx.capacity())).unwrap_or(i64::MAX),
+                );
             }
         }
     }
