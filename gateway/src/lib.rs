@@ -2,10 +2,24 @@
 //!
 //! The gateway runtime around [`chargegate_codec`]: listeners, the per-connection pipeline, sessions, routing and
 //! sinks, and the command-line tools built on the codecs.
+//!
+//! Runtime shell, one concept per module:
+//! - [`config`]: the TOML/env/CLI configuration and `check-config`.
+//! - [`server`]: the boss (one acceptor per listener) and the worker event loops the connections live on.
+//! - [`metrics`]: the Prometheus registry and the cheap per-worker handles the hot path uses.
+//! - [`http`]: `/metrics`, health, the REST API and the OCPP-J/WebSocket route hooks (axum).
+//! - [`route`]: the in-process event bus and the JSON-lines sink.
+//! - [`shutdown`]: signals to a cancellation token, and the drain deadline.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod config;
+pub mod http;
+pub mod metrics;
 pub mod pipeline;
+pub mod route;
+pub mod server;
 pub mod session;
+pub mod shutdown;

@@ -1,6 +1,20 @@
-//! The `chargegate` binary.
+//! The `chargegate` binary: `serve` runs the gateway, `check-config` validates a file. Subcommands live in one
+//! enum so new ones (`decode`, `token`) slot in beside them.
 
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
+use chargegate::metrics::Metrics;
+use chargegate::server::{Gateway, GatewayParts};
+use chargegate::shutdown::wait_for_signal;
 use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+/// Threads of the boss runtime (acceptors, HTTP, sinks); connections live on the worker threads.
+const BOSS_THREADS: usize = 1;
 
 /// Chargegate: a protocol gateway for EV chargers.
 #[derive(Parser)]
@@ -12,14 +26,72 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the gateway (defaults need no config file).
+    Serve(Box<ServeArgs>),
+    /// Validate a configuration file; names the bad key and line.
+    CheckConfig {
+        /// The TOML file.
+        file: PathBuf,
+    },
     /// Print the version.
     Version,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Version => println!("chargegate {}", env!("CARGO_PKG_VERSION")),
+        Command::Serve(args) => serve(*args),
+        Command::CheckConfig { file } => Ok(check_config(&file)),
+        Command::Version => {
+            println!("chargegate {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
     }
-    Ok(())
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    match check_file(file) {
+        Ok(config) => {
+            println!("{}: ok", file.display());
+            for l in config.listeners.resolved() {
+                println!("  listener {:<14} {:<22} codec {}", l.name, l.bind, l.codec);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(config: &Config, cli_format: Option<LogFormat>) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli_format.unwrap_or(config.log.format) {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.load().context("configuration")?;
+    init_tracing(&config, args.log_format());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(BOSS_THREADS)
+        .thread_name("chargegate-boss")
+        .enable_all()
+        .build()
+        .context("boss runtime")?;
+    runtime.block_on(async {
+        let token = CancellationToken::new();
+        let parts = GatewayParts::with_metrics(Metrics::new()?);
+        let gateway = Gateway::start(config, parts, token.clone()).await?;
+        tokio::spawn(wait_for_signal(token));
+        gateway.wait().await;
+        Ok(ExitCode::SUCCESS)
+    })
 }

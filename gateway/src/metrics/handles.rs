@@ -1,0 +1,114 @@
+//! Pre-resolved metric handles for the hot path: label values are looked up once per worker (or per protocol on a
+//! worker), after which an increment is one atomic add.
+
+use std::collections::HashMap;
+
+use prometheus::{Histogram, IntCounter, IntGauge};
+
+use super::Metrics;
+
+/// Connection gauge and accept counter of one listener on one worker.
+#[derive(Clone)]
+pub struct ConnectionMetrics {
+    /// `chargegate_connections{listener, worker}`.
+    pub open: IntGauge,
+    /// `chargegate_connections_accepted_total{listener, worker}`.
+    pub accepted: IntCounter,
+}
+
+impl ConnectionMetrics {
+    pub(super) fn new(m: &Metrics, listener: &str, worker: usize) -> Self {
+        let w = worker.to_string();
+        ConnectionMetrics {
+            open: m.connections.with_label_values(&[listener, &w]),
+            accepted: m.accepted.with_label_values(&[listener, &w]),
+        }
+    }
+
+    /// A connection started on this worker.
+    pub fn opened(&self) {
+        self.accepted.inc();
+        self.open.inc();
+    }
+
+    /// A connection ended.
+    pub fn closed(&self) {
+        self.open.dec();
+    }
+}
+
+/// Per-protocol counters for one worker; frame-type handles are cached on first use (no lock: one owner).
+pub struct ProtocolMetrics {
+    metrics: Metrics,
+    protocol: String,
+    frames_in: HashMap<&'static str, IntCounter>,
+    frames_out: HashMap<&'static str, IntCounter>,
+    decode_errors: HashMap<&'static str, IntCounter>,
+    /// `chargegate_liveness_timeouts_total{protocol}`.
+    pub liveness_timeouts: IntCounter,
+    /// `chargegate_water_mark_transitions_total{protocol, direction="unwritable"}`.
+    pub became_unwritable: IntCounter,
+    /// `chargegate_water_mark_transitions_total{protocol, direction="writable"}`.
+    pub became_writable: IntCounter,
+}
+
+impl ProtocolMetrics {
+    pub(super) fn new(m: &Metrics, protocol: &str) -> Self {
+        ProtocolMetrics {
+            metrics: m.clone(),
+            protocol: protocol.to_owned(),
+            frames_in: HashMap::new(),
+            frames_out: HashMap::new(),
+            decode_errors: HashMap::new(),
+            liveness_timeouts: m.liveness_timeouts.with_label_values(&[protocol]),
+            became_unwritable: m
+                .water_mark_transitions
+                .with_label_values(&[protocol, "unwritable"]),
+            became_writable: m
+                .water_mark_transitions
+                .with_label_values(&[protocol, "writable"]),
+        }
+    }
+
+    /// Counts one inbound frame of `frame_type` (a static name such as `"0x03"` or `"Heartbeat"`).
+    pub fn frame_in(&mut self, frame_type: &'static str) {
+        let (vec, proto) = (&self.metrics.frames_in, &self.protocol);
+        self.frames_in
+            .entry(frame_type)
+            .or_insert_with(|| vec.with_label_values(&[proto, frame_type]))
+            .inc();
+    }
+
+    /// Counts one outbound frame.
+    pub fn frame_out(&mut self, frame_type: &'static str) {
+        let (vec, proto) = (&self.metrics.frames_out, &self.protocol);
+        self.frames_out
+            .entry(frame_type)
+            .or_insert_with(|| vec.with_label_values(&[proto, frame_type]))
+            .inc();
+    }
+
+    /// Counts one decode error by its stable `kind()` string.
+    pub fn decode_error(&mut self, kind: &'static str) {
+        let (vec, proto) = (&self.metrics.decode_errors, &self.protocol);
+        self.decode_errors
+            .entry(kind)
+            .or_insert_with(|| vec.with_label_values(&[proto, kind]))
+            .inc();
+    }
+
+    /// Counts a refused login.
+    pub fn auth_failure(&self, reason: &str) {
+        self.metrics
+            .auth_failures
+            .with_label_values(&[&self.protocol, reason])
+            .inc();
+    }
+
+    /// The latency histogram of one command name on this protocol.
+    pub fn command_latency(&self, command: &str) -> Histogram {
+        self.metrics
+            .command_latency
+            .with_label_values(&[&self.protocol, command])
+    }
+}

@@ -1,0 +1,211 @@
+//! The event bus: a fan-out to per-sink bounded queues with drop counting for telemetry and bounded waiting for
+//! billing events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chargegate_codec::event::{Event, EventBody};
+use prometheus::{IntCounter, IntGauge};
+use thiserror::Error;
+use tokio::sync::mpsc;
+
+use crate::metrics::Metrics;
+
+/// Every event kind, so per-sink counters can be resolved once.
+pub const EVENT_KINDS: &[&str] = &[
+    "online",
+    "offline",
+    "heartbeat",
+    "status",
+    "meter",
+    "bms",
+    "session_started",
+    "session_stopped",
+    "transaction",
+    "alarm",
+    "authorize",
+    "notice",
+    "command_result",
+    "raw",
+];
+
+/// Why a billing event could not be handed to every sink.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum BusError {
+    /// A sink's queue stayed full for the whole wait.
+    #[error("sink `{sink}` stayed full for {waited:?}")]
+    SinkFull {
+        /// The sink.
+        sink: String,
+        /// How long the publisher waited.
+        waited: Duration,
+    },
+    /// A sink has stopped.
+    #[error("sink `{sink}` has stopped")]
+    SinkClosed {
+        /// The sink.
+        sink: String,
+    },
+}
+
+impl BusError {
+    /// Stable short name, a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BusError::SinkFull { .. } => "sink_full",
+            BusError::SinkClosed { .. } => "sink_closed",
+        }
+    }
+}
+
+/// Billing-relevant events: never dropped silently.
+pub fn is_critical(event: &Event) -> bool {
+    matches!(
+        event.body,
+        EventBody::Transaction(_) | EventBody::SessionStopped(_) | EventBody::CommandResult(_)
+    )
+}
+
+/// Outcome of a non-critical publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Delivery {
+    /// Sinks that queued the event.
+    pub queued: usize,
+    /// Sinks that dropped it (full or stopped).
+    pub dropped: usize,
+}
+
+struct SinkQueue {
+    name: String,
+    tx: mpsc::Sender<Arc<Event>>,
+    capacity: usize,
+    depth: IntGauge,
+    published: Vec<(&'static str, IntCounter)>,
+    dropped: Vec<(&'static str, IntCounter)>,
+}
+
+impl SinkQueue {
+    fn counter<'a>(list: &'a [(&'static str, IntCounter)], kind: &str) -> Option<&'a IntCounter> {
+        list.iter().find(|(k, _)| *k == kind).map(|(_, c)| c)
+    }
+
+    fn count(&self, kind: &str, queued: bool) {
+        let list = if queued {
+            &self.published
+        } else {
+            &self.dropped
+        };
+        if let Some(c) = Self::counter(list, kind) {
+            c.inc();
+        }
+        self.depth.set(
+            i64::try_from(self.capacity.saturating_sub(self.tx.capacity())).unwrap_or(i64::MAX),
+        );
+    }
+}
+
+/// The bus. Build it, [`subscribe`](EventBus::subscribe) each sink, then share it as `Arc<EventBus>`.
+pub struct EventBus {
+    sinks: Vec<SinkQueue>,
+    metrics: Metrics,
+    critical_wait: Duration,
+}
+
+impl EventBus {
+    /// An empty bus; billing events wait up to `critical_wait` for room in a full sink.
+    pub fn new(metrics: Metrics, critical_wait: Duration) -> Self {
+        EventBus {
+            sinks: Vec::new(),
+            metrics,
+            critical_wait,
+        }
+    }
+
+    /// Adds a sink with a queue of `capacity` events and returns its receiving end.
+    pub fn subscribe(&mut self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+        let capacity = capacity.max(1);
+        let (tx, rx) = mpsc::channel(capacity);
+        let resolve = |vec: &prometheus::IntCounterVec| {
+            EVENT_KINDS
+                .iter()
+                .map(|k| (*k, vec.with_label_values(&[name, k])))
+                .collect()
+        };
+        self.sinks.push(SinkQueue {
+            name: name.to_owned(),
+            tx,
+            capacity,
+            depth: self
+                .metrics
+                .queue_depth
+                .with_label_values(&[&format!("sink:{name}")]),
+            published: resolve(&self.metrics.events_published),
+            dropped: resolve(&self.metrics.events_dropped),
+        });
+        rx
+    }
+
+    /// Number of sinks.
+    pub fn sink_count(&self) -> usize {
+        self.sinks.len()
+    }
+
+    /// Offers an ordinary event to every sink without waiting; full sinks drop it and count the drop.
+    pub fn publish(&self, event: Arc<Event>) -> Delivery {
+        let kind = event.kind();
+        let mut d = Delivery::default();
+        for s in &self.sinks {
+            let ok = s.tx.try_send(Arc::clone(&event)).is_ok();
+            s.count(kind, ok);
+            if ok {
+                d.queued += 1;
+            } else {
+                d.dropped += 1;
+            }
+        }
+        d
+    }
+
+    /// Hands a billing event to every sink, waiting up to the critical wait for room. An error means at least one
+    /// sink did not take it: the caller must not acknowledge the charger.
+    pub async fn publish_critical(&self, event: Arc<Event>) -> Result<(), BusError> {
+        let kind = event.kind();
+        for s in &self.sinks {
+            match tokio::time::timeout(self.critical_wait, s.tx.reserve()).await {
+                Ok(Ok(permit)) => {
+                    permit.send(Arc::clone(&event));
+                    s.count(kind, true);
+                }
+                Ok(Err(_)) => {
+                    s.count(kind, false);
+                    tracing::error!(sink = %s.name, kind, charger = %event.charger, "billing event not delivered: sink stopped");
+                    return Err(BusError::SinkClosed {
+                        sink: s.name.clone(),
+                    });
+                }
+                Err(_) => {
+                    s.count(kind, false);
+                    tracing::error!(sink = %s.name, kind, charger = %event.charger, "billing event not delivered: sink full");
+                    return Err(BusError::SinkFull {
+                        sink: s.name.clone(),
+                        waited: self.critical_wait,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`publish`](EventBus::publish) or [`publish_critical`](EventBus::publish_critical) by the event's kind.
+    pub async fn route(&self, event: Arc<Event>) -> Result<Delivery, BusError> {
+        if is_critical(&event) {
+            let n = self.sinks.len();
+            self.publish_critical(event).await.map(|()| Delivery {
+                queued: n,
+                dropped: 0,
+            })
+        } else {
+            Ok(self.publish(event))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::metrics::Metrics;
+use chargegate_codec::event::{CommandResultData, CommandStatus, HeartbeatData, Observation};
+use chargegate_codec::event::{Event, EventBody};
+
+fn event(body: EventBody) -> Arc<Event> {
+    Arc::new(Event::stamp(
+        Observation::charger("C1", body),
+        "e1",
+        1_700_000_000_000,
+        "C1",
+        "ykc/1.6",
+        "gw",
+    ))
+}
+
+fn heartbeat() -> Arc<Event> {
+    event(EventBody::Heartbeat(HeartbeatData { fault: None }))
+}
+
+fn bill() -> Arc<Event> {
+    event(EventBody::CommandResult(CommandResultData {
+        command_id: "c1".into(),
+        command: "start".into(),
+        status: CommandStatus::Accepted,
+        detail: serde_json::Value::Null,
+    }))
+}
+
+#[tokio::test]
+async fn a_full_sink_drops_telemetry_and_counts_it_without_blocking_others() {
+    let m = Metrics::new().unwrap();
+    let mut bus = EventBus::new(m.clone(), Duration::from_millis(10));
+    let _slow = bus.subscribe("slow", 1);
+    let mut fast = bus.subscribe("fast", 8);
+    assert_eq!(
+        bus.publish(heartbeat()),
+        Delivery {
+            queued: 2,
+            dropped: 0
+        }
+    );
+    assert_eq!(
+        bus.publish(heartbeat()),
+        Delivery {
+            queued: 1,
+            dropped: 1
+        }
+    );
+    assert_eq!(
+        m.events_dropped
+            .with_label_values(&["slow", "heartbeat"])
+            .get(),
+        1
+    );
+    assert_eq!(
+        m.events_published
+            .with_label_values(&["fast", "heartbeat"])
+            .get(),
+        2
+    );
+    assert_eq!(m.queue_depth.with_label_values(&["sink:slow"]).get(), 1);
+    assert!(fast.recv().await.is_some());
+}
+
+#[tokio::test]
+async fn a_billing_event_waits_for_room_then_is_delivered() {
+    let m = Metrics::new().unwrap();
+    let mut bus = EventBus::new(m, Duration::from_secs(5));
+    let mut rx = bus.subscribe("jsonl", 1);
+    bus.publish(heartbeat());
+    let bus = Arc::new(bus);
+    let b = Arc::clone(&bus);
+    let pending = tokio::spawn(async move { b.route(bill()).await });
+    tokio::task::yield_now().await;
+    assert_eq!(rx.recv().await.unwrap().kind(), "heartbeat");
+    assert!(pending.await.unwrap().is_ok());
+    assert_eq!(rx.recv().await.unwrap().kind(), "command_result");
+}
+
+#[tokio::test]
+async fn a_billing_event_that_cannot_be_queued_is_an_error_not_a_silent_drop() {
+    let m = Metrics::new().unwrap();
+    let mut bus = EventBus::new(m.clone(), Duration::from_millis(20));
+    let _rx = bus.subscribe("stuck", 1);
+    bus.publish(heartbeat());
+    let err = bus.route(bill()).await.unwrap_err();
+    assert_eq!(err.kind(), "sink_full");
+    assert_eq!(
+        m.events_dropped
+            .with_label_values(&["stuck", "command_result"])
+            .get(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_jsonl_sink_writes_one_event_per_line_and_flushes_at_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut bus = EventBus::new(Metrics::new().unwrap(), Duration::from_secs(1));
+    let rx = bus.subscribe("jsonl", 16);
+    let sink = spawn_jsonl_sink(rx, JsonlTarget::from_path(&path));
+    bus.publish(heartbeat());
+    bus.route(bill()).await.unwrap();
+    drop(bus);
+    sink.await.unwrap().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["kind"], "heartbeat");
+    assert_eq!(lines[0]["charger"], "C1");
+    assert_eq!(lines[1]["kind"], "command_result");
+}

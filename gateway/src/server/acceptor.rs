@@ -1,0 +1,119 @@
+//! The boss side of one listener: accept, admit (CIDR filter, caps, rate), set socket options, hand over to a
+//! worker. Refused connections are closed at once and counted by reason.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::limits::{AcceptBucket, ConnectionLimiter, PeerFilter};
+use super::socket::configure_accepted;
+use super::worker::{Incoming, WorkerPool};
+use crate::config::ResolvedListener;
+use crate::metrics::Metrics;
+
+/// How long the acceptor pauses after running out of file descriptors (Netty pauses 1 s the same way).
+pub const FD_EXHAUSTED_BACKOFF: Duration = Duration::from_secs(1);
+/// Pause after any other accept error, so a persistent error cannot spin a core.
+pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(10);
+/// Linux `EMFILE`: the process is out of file descriptors.
+const EMFILE: i32 = 24;
+/// Linux `ENFILE`: the system is out of file descriptors.
+const ENFILE: i32 = 23;
+
+/// One listener's accept loop and its admission state.
+pub(super) struct Acceptor {
+    pub listener: TcpListener,
+    pub config: Arc<ResolvedListener>,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub limiter: Arc<ConnectionLimiter>,
+    pub pool: Arc<WorkerPool>,
+    pub metrics: Metrics,
+    pub shutdown: CancellationToken,
+}
+
+impl Acceptor {
+    /// Runs until `shutdown` is cancelled; the listening socket closes when this returns.
+    pub async fn run(self) {
+        let name = self.config.name.clone();
+        let settings = &self.config.settings;
+        let filter = PeerFilter::new(settings.allow.clone(), settings.deny.clone());
+        let mut bucket =
+            AcceptBucket::new(settings.accept_rate, settings.accept_burst, Instant::now());
+        let refused = |reason: &str| {
+            self.metrics
+                .refused
+                .with_label_values(&[&name, reason])
+                .inc()
+        };
+        loop {
+            if let Some(wait) = bucket.take(Instant::now()) {
+                tokio::select! {
+                    _ = self.shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => continue,
+                }
+            }
+            let accepted = tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                r = self.listener.accept() => r,
+            };
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    let exhausted = matches!(e.raw_os_error(), Some(EMFILE | ENFILE));
+                    let kind = if exhausted { "fd_exhausted" } else { "other" };
+                    self.metrics
+                        .accept_errors
+                        .with_label_values(&[&name, kind])
+                        .inc();
+                    let pause = if exhausted {
+                        FD_EXHAUSTED_BACKOFF
+                    } else {
+                        ACCEPT_ERROR_BACKOFF
+                    };
+                    tracing::warn!(listener = %name, error = %e, kind, ?pause, "accept failed; backing off");
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
+                }
+            };
+            if !filter.allows(peer.ip()) {
+                refused(super::limits::Refusal::Denied.label());
+                tracing::debug!(listener = %name, %peer, "peer denied by CIDR rules");
+                continue;
+            }
+            let permit = match self.limiter.try_acquire(peer.ip()) {
+                Ok(p) => p,
+                Err(r) => {
+                    refused(r.label());
+                    tracing::debug!(listener = %name, %peer, reason = r.label(), "connection refused");
+                    continue;
+                }
+            };
+            if let Err(e) = configure_accepted(&stream, settings) {
+                tracing::debug!(listener = %name, %peer, error = %e, "socket options not applied");
+            }
+            let stream = match stream.into_std() {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(listener = %name, %peer, error = %e, "cannot detach accepted socket");
+                    continue;
+                }
+            };
+            let incoming = Incoming {
+                stream,
+                peer,
+                listener: Arc::clone(&self.config),
+                tls: self.tls.clone(),
+                permit,
+            };
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = self.pool.dispatch(incoming) => {}
+            }
+        }
+        tracing::info!(listener = %name, "stopped accepting");
+    }
+}

@@ -1,0 +1,123 @@
+//! The `chargegate` binary: `check-config` names the bad key and line; `serve` runs on flags alone and stops on
+//! SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chargegate");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/chargegate.example.toml");
+
+fn check_config(text: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chargegate.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(BIN)
+        .arg("check-config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_config_accepts_the_example_file() {
+    let out = Command::new(BIN)
+        .args(["check-config", EXAMPLE])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+}
+
+#[test]
+fn check_config_names_an_unknown_key_and_its_line() {
+    let (ok, err) = check_config("[listeners.ykc]\nbacklog = 100\nmax_conections = 5\n");
+    assert!(!ok);
+    assert!(
+        err.contains("line 3") && err.contains("listeners.ykc.max_conections"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_names_a_wrongly_typed_key_and_its_line() {
+    let (ok, err) = check_config("workers = 2\n[liveness]\ntick_ms = \"fast\"\n");
+    assert!(!ok);
+    assert!(
+        err.contains("line 3") && err.contains("liveness.tick_ms"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_names_low_above_high_water_mark_and_its_line() {
+    let (ok, err) = check_config("[limits]\nlow_water_mark = 200000\n");
+    assert!(!ok);
+    assert!(
+        err.contains("line 2") && err.contains("limits.low_water_mark"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--workers", "1", "--log-format", "json"])
+        .args([
+            "--ykc",
+            "127.0.0.1:0",
+            "--ocpp-tcp",
+            "127.0.0.1:0",
+            "--gbt-can",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("gateway ready") {
+            break;
+        }
+    }
+    assert!(seen.contains("connection ceiling"), "{seen}");
+    assert!(seen.contains("loopback clients only"), "{seen}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("gateway stopped")),
+        "{rest:?}"
+    );
+}
