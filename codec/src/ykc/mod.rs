@@ -29,6 +29,7 @@ pub mod partial;
 pub mod realtime;
 pub mod reply;
 pub mod start_stop;
+pub mod stream;
 pub mod time_sync;
 pub mod transaction;
 
@@ -39,6 +40,7 @@ pub use error::YkcError;
 pub use frame::{crc16, encode_frame, BodyCipher, CrcOrder, Frame};
 pub use message::{decode, Decoded, Deviation, Message};
 pub use normalize::normalize;
+pub use stream::{StreamDecoder, StreamItem};
 
 /// Protocol name for events, `ykc/1.6`.
 pub const PROTOCOL: &str = "ykc/1.6";
