@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chargegate::cli::decode::{self, DecodeOptions, DecodeProtocol};
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
 use chargegate::server::{Gateway, GatewayParts};
 use chargegate::shutdown::wait_for_signal;
+use chargegate_codec::gbt27930::RelayLayout;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -33,8 +35,31 @@ enum Command {
         /// The TOML file.
         file: PathBuf,
     },
+    /// Decode a capture (hex, a file, or - for stdin) and print each frame and its events as JSON.
+    Decode {
+        /// The protocol of the capture.
+        #[arg(long, value_enum)]
+        protocol: DecodeProtocol,
+        /// Charger id for protocols whose frames carry none (OCPP, GB/T CAN).
+        #[arg(long, default_value = "unknown")]
+        charger: String,
+        /// Byte layout of 13-byte CAN relay frames: info byte first, or id first.
+        #[arg(long, value_enum, default_value = "info-first")]
+        relay_layout: RelayLayoutArg,
+        /// Hex string, file path, or `-` for standard input.
+        input: String,
+    },
     /// Print the version.
     Version,
+}
+
+/// Byte layout of a 13-byte CAN-to-Ethernet relay frame.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RelayLayoutArg {
+    /// Info byte, 4-byte id, 8 data bytes.
+    InfoFirst,
+    /// 4-byte id, info byte, 8 data bytes.
+    IdFirst,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -42,6 +67,31 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::CheckConfig { file } => Ok(check_config(&file)),
+        Command::Decode {
+            protocol,
+            charger,
+            relay_layout,
+            input,
+        } => {
+            let relay_layout = match relay_layout {
+                RelayLayoutArg::InfoFirst => RelayLayout::InfoFirst,
+                RelayLayoutArg::IdFirst => RelayLayout::IdFirst,
+            };
+            let opts = DecodeOptions {
+                protocol,
+                charger,
+                relay_layout,
+            };
+            let summary = decode::run(&opts, &input, &mut std::io::stdout().lock())?;
+            if summary.errors > 0 {
+                eprintln!(
+                    "{} frame(s) decoded, {} refused",
+                    summary.frames, summary.errors
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Version => {
             println!("chargegate {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)

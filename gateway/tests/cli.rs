@@ -121,3 +121,40 @@ fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
         "{rest:?}"
     );
 }
+
+#[test]
+fn decode_prints_the_pile_and_a_successful_login_result() {
+    // id S1 — DaYePython/ykc-parser references/docs/云快充充电平台协议V1.6.md §6.2 example (login reply).
+    let out = Command::new(BIN)
+        .args([
+            "decode",
+            "--protocol",
+            "ykc",
+            "680C000000025503141278230500DA4C",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["message"]["pile"], "55031412782305");
+    assert_eq!(line["message"]["outcome"], "success");
+}
+
+#[test]
+fn decode_exits_non_zero_and_names_the_error_on_a_bad_frame() {
+    // id S36-badcrc — the spec's §8.5 example with its placeholder CRC C1 A9.
+    let out = Command::new(BIN)
+        .args([
+            "decode",
+            "--protocol",
+            "ykc",
+            "680C000300363201020000000101C1A9",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let first = String::from_utf8(out.stdout).unwrap();
+    let line: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(line["error"]["kind"], "ykc_bad_crc");
+    assert_eq!(line["error"]["offset"], 0);
+}

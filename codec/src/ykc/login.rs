@@ -118,13 +118,32 @@ impl Login {
     }
 }
 
-/// 0x02 login reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// 0x02 login reply. Serializes with the raw `result` code and, for readers of captures, `"outcome":
+/// "success" | "failure"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginReply {
     /// Pile number.
     pub pile: PileNumber,
     /// Result code, [`LOGIN_SUCCESS`] or [`LOGIN_FAILURE`].
     pub result: u8,
+}
+
+impl Serialize for LoginReply {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("LoginReply", 3)?;
+        st.serialize_field("pile", &self.pile)?;
+        st.serialize_field("result", &self.result)?;
+        st.serialize_field(
+            "outcome",
+            if self.is_success() {
+                "success"
+            } else {
+                "failure"
+            },
+        )?;
+        st.end()
+    }
 }
 
 impl LoginReply {
