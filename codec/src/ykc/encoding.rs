@@ -245,10 +245,36 @@ impl<const N: usize> Default for Bcd<N> {
     }
 }
 
+/// Upper-case hex digits, for writing BCD nibbles without the formatting machinery (this is on the per-frame path).
+const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+/// Bytes rendered per `write_str` call.
+const DISPLAY_CHUNK: usize = 32;
+
+/// A one-byte code as `"0x3B"`, the way events spell raw protocol codes; cheaper than `format!` per frame.
+pub fn hex_code(code: u8) -> String {
+    let digits = [
+        b'0',
+        b'x',
+        HEX_DIGITS[usize::from(code >> 4)],
+        HEX_DIGITS[usize::from(code & 0x0F)],
+    ];
+    digits.iter().map(|&d| char::from(d)).collect()
+}
+
 impl<const N: usize> fmt::Display for Bcd<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02X}")?;
+        let mut text = [0u8; 2 * DISPLAY_CHUNK];
+        for chunk in self.0.chunks(DISPLAY_CHUNK) {
+            let mut len = 0;
+            for (b, pair) in chunk.iter().zip(text.chunks_exact_mut(2)) {
+                pair.copy_from_slice(&[
+                    HEX_DIGITS[usize::from(b >> 4)],
+                    HEX_DIGITS[usize::from(b & 0x0F)],
+                ]);
+                len += 2;
+            }
+            // Only ASCII hex digits were written.
+            f.write_str(std::str::from_utf8(&text[..len]).map_err(|_| fmt::Error)?)?;
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! One function, [`normalize`], with one arm per message family; the table in `docs/protocols/ykc.md` lists every
 //! mapping. Down frames (platform → pile) normalize to nothing: they are what the gateway itself sends.
 
+use super::encoding::hex_code;
 use serde_json::json;
 
 use super::bms::BmsPrefix;
@@ -151,7 +152,7 @@ fn raw(frame: &Frame) -> Observation {
         charger: None,
         connector: None,
         body: EventBody::Raw(RawData {
-            message_type: format!("0x{:02X}", frame.frame_type),
+            message_type: hex_code(frame.frame_type),
             hex: HexSlice(&frame.raw).to_string(),
         }),
     }
@@ -205,7 +206,7 @@ fn realtime(r: &Realtime) -> Vec<Observation> {
             gun,
             EventBody::Status(StatusData {
                 status: connector_status(r),
-                vendor_status: format!("0x{:02X}", r.status),
+                vendor_status: hex_code(r.status),
                 plugged: Some(r.plugged == YES),
                 gun_returned: (r.gun_returned != GUN_RETURNED_UNKNOWN)
                     .then_some(r.gun_returned == YES),
@@ -260,7 +261,7 @@ fn transaction(t: &TransactionRecord) -> Vec<Observation> {
     let gun = u16::from(t.gun);
     let serial = t.serial.to_string();
     let reason = stop_reason_name(t.stop_reason).to_owned();
-    let vendor_reason = format!("0x{:02X}", t.stop_reason);
+    let vendor_reason = hex_code(t.stop_reason);
     let names = super::billing::TIER_NAMES
         .iter()
         .chain([FIFTH_TIER_NAME].iter());
