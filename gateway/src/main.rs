@@ -46,6 +46,9 @@ enum Command {
         /// Byte layout of 13-byte CAN relay frames: info byte first, or id first.
         #[arg(long, value_enum, default_value = "info-first")]
         relay_layout: RelayLayoutArg,
+        /// Envelope for `ocpp-tcp`: a preset (`ocpp-tcp`, `ocpp-tcp-alt`) or a TOML file declaring one.
+        #[arg(long, default_value = "ocpp-tcp")]
+        envelope: String,
         /// Hex string, file path, or `-` for standard input.
         input: String,
     },
@@ -71,6 +74,7 @@ fn main() -> anyhow::Result<ExitCode> {
             protocol,
             charger,
             relay_layout,
+            envelope,
             input,
         } => {
             let relay_layout = match relay_layout {
@@ -81,6 +85,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 protocol,
                 charger,
                 relay_layout,
+                envelope,
             };
             let summary = decode::run(&opts, &input, &mut std::io::stdout().lock())?;
             if summary.errors > 0 {

@@ -7,7 +7,9 @@
 //! when it answers a charger itself. Everything is sans-I/O: time and ids come in as parameters.
 
 pub mod answers;
+pub mod basic_auth;
 pub mod command;
+pub mod envelope;
 pub mod error;
 pub mod normalize;
 pub mod rpc;

@@ -9,6 +9,7 @@ use std::io::Write;
 
 use bytes::BytesMut;
 use chargegate_codec::gbt27930::{CanDecoder, RelayLayout, TpConfig, RELAY_FRAME_LEN};
+use chargegate_codec::ocpp::envelope::{EnvelopeDecoder, EnvelopeItem, EnvelopeSpec};
 use chargegate_codec::ocpp::{self, OcppVersion};
 use chargegate_codec::ykc::{self, StreamDecoder, StreamItem};
 use serde_json::{json, Value};
@@ -28,6 +29,9 @@ pub enum DecodeProtocol {
     Ocpp,
     /// OCPP-J 2.0.1 messages, one JSON array per line.
     Ocpp201,
+    /// OCPP-J 1.6 inside a binary envelope over raw TCP (hex or a binary capture); see `--envelope`.
+    #[value(name = "ocpp-tcp")]
+    OcppTcp,
 }
 
 /// Options of one `decode` run.
@@ -39,6 +43,8 @@ pub struct DecodeOptions {
     pub charger: String,
     /// Byte layout of 13-byte relay frames (GB/T over a CAN-to-Ethernet converter).
     pub relay_layout: RelayLayout,
+    /// Envelope for `ocpp-tcp`: a preset name (`ocpp-tcp`, `ocpp-tcp-alt`) or a TOML file declaring one.
+    pub envelope: String,
 }
 
 /// What a run printed.
@@ -66,6 +72,7 @@ pub fn run(
         DecodeProtocol::Gbt27930Can => decode_gbt(opts, &input, &mut printer)?,
         DecodeProtocol::Ocpp => decode_ocpp(OcppVersion::V16, opts, &input, &mut printer)?,
         DecodeProtocol::Ocpp201 => decode_ocpp(OcppVersion::V201, opts, &input, &mut printer)?,
+        DecodeProtocol::OcppTcp => decode_ocpp_tcp(opts, &input::to_bytes(&input)?, &mut printer)?,
     }
     Ok(printer.summary)
 }
@@ -237,53 +244,117 @@ fn decode_ocpp(
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let location = json!({"line": n + 1});
-        let message = match ocpp::rpc::parse(line.trim(), version) {
-            Ok(m) => m,
-            Err(e) => {
-                p.error(e.kind(), e.to_string(), location)?;
-                continue;
+        decode_ocpp_message(version, opts, line.trim(), json!({"line": n + 1}), p)?;
+    }
+    Ok(())
+}
+
+fn decode_ocpp_tcp(
+    opts: &DecodeOptions,
+    bytes: &[u8],
+    p: &mut Printer<'_>,
+) -> Result<(), DecodeCliError> {
+    let spec = match EnvelopeSpec::preset(&opts.envelope) {
+        Some(spec) => spec,
+        None => {
+            let text = std::fs::read_to_string(&opts.envelope).map_err(|e| {
+                DecodeCliError::Form(format!(
+                    "envelope {:?}: not a preset and not readable: {e}",
+                    opts.envelope
+                ))
+            })?;
+            toml::from_str(&text)
+                .map_err(|e| DecodeCliError::Form(format!("envelope {:?}: {e}", opts.envelope)))?
+        }
+    };
+    let mut decoder =
+        EnvelopeDecoder::new(spec).map_err(|e| DecodeCliError::Form(e.to_string()))?;
+    let total = bytes.len();
+    let mut buf = BytesMut::from(bytes);
+    while let Some(item) = decoder
+        .decode_eof(&mut buf)
+        .map_err(|e| DecodeCliError::Form(e.to_string()))?
+    {
+        let end = total - buf.len();
+        match item {
+            EnvelopeItem::Message { ref json, .. } => {
+                let text = std::str::from_utf8(json).unwrap_or_default();
+                decode_ocpp_message(
+                    OcppVersion::V16,
+                    opts,
+                    text,
+                    json!({ "end_offset": end }),
+                    p,
+                )?;
             }
-        };
-        match &message {
-            ocpp::Message::Call(call) | ocpp::Message::Send(call) => {
-                let decoded = match version {
-                    OcppVersion::V16 => ocpp::v16::decode_call(&call.action, call.payload, true)
-                        .map(|req| {
-                            let events = ocpp::normalize::normalize_v16(&opts.charger, &req, None);
-                            (serde_json::to_value(&req), events)
-                        }),
-                    _ => ocpp::v201::decode_call(&call.action, call.payload, true).map(|req| {
-                        let events = ocpp::normalize::v201::normalize_v201(&opts.charger, &req);
+            EnvelopeItem::Rejected { kind, bytes } => p.error(
+                kind,
+                format!("envelope refused {} bytes", bytes.len()),
+                json!({"end_offset": end, "hex": hex::encode_upper(&bytes)}),
+            )?,
+            EnvelopeItem::Skipped(n) => writeln!(
+                p.out,
+                "{}",
+                json!({"skipped": n, "offset": end.saturating_sub(n)})
+            )?,
+        }
+    }
+    Ok(())
+}
+
+fn decode_ocpp_message(
+    version: OcppVersion,
+    opts: &DecodeOptions,
+    text: &str,
+    location: Value,
+    p: &mut Printer<'_>,
+) -> Result<(), DecodeCliError> {
+    let message = match ocpp::rpc::parse(text, version) {
+        Ok(m) => m,
+        Err(e) => {
+            p.error(e.kind(), e.to_string(), json!({ "at": location }))?;
+            return Ok(());
+        }
+    };
+    match &message {
+        ocpp::Message::Call(call) | ocpp::Message::Send(call) => {
+            let decoded = match version {
+                OcppVersion::V16 => {
+                    ocpp::v16::decode_call(&call.action, call.payload, true).map(|req| {
+                        let events = ocpp::normalize::normalize_v16(&opts.charger, &req, None);
                         (serde_json::to_value(&req), events)
-                    }),
-                };
-                match decoded {
-                    Ok((payload, events)) => p.frame(json!({
-                        "at": location, "type": "call", "id": call.id, "action": call.action,
-                        "payload": payload.unwrap_or(Value::Null), "events": events,
-                    }))?,
-                    Err(e) => {
-                        let code = e.code().as_wire(version);
-                        p.error(
-                            e.kind(),
-                            e.to_string(),
-                            json!({"line": n + 1, "call_error": code, "details": e.details()}),
-                        )?
-                    }
+                    })
+                }
+                _ => ocpp::v201::decode_call(&call.action, call.payload, true).map(|req| {
+                    let events = ocpp::normalize::v201::normalize_v201(&opts.charger, &req);
+                    (serde_json::to_value(&req), events)
+                }),
+            };
+            match decoded {
+                Ok((payload, events)) => p.frame(json!({
+                    "at": location, "type": "call", "id": call.id, "action": call.action,
+                    "payload": payload.unwrap_or(Value::Null), "events": events,
+                }))?,
+                Err(e) => {
+                    let code = e.code().as_wire(version);
+                    p.error(
+                        e.kind(),
+                        e.to_string(),
+                        json!({"at": location, "call_error": code, "details": e.details()}),
+                    )?
                 }
             }
-            ocpp::Message::CallResult(r) => {
-                let payload: Value = serde_json::from_str(r.payload.get()).unwrap_or(Value::Null);
-                p.frame(
-                    json!({"at": location, "type": "call_result", "id": r.id, "payload": payload}),
-                )?
-            }
-            ocpp::Message::CallError(e) | ocpp::Message::CallResultError(e) => {
-                let details: Value = serde_json::from_str(e.details.get()).unwrap_or(Value::Null);
-                p.frame(json!({"at": location, "type": "call_error", "id": e.id, "error_code": e.error_code,
-                    "description": e.description, "details": details}))?
-            }
+        }
+        ocpp::Message::CallResult(r) => {
+            let payload: Value = serde_json::from_str(r.payload.get()).unwrap_or(Value::Null);
+            p.frame(json!({"at": location, "type": "call_result", "id": r.id, "payload": payload}))?
+        }
+        ocpp::Message::CallError(e) | ocpp::Message::CallResultError(e) => {
+            let details: Value = serde_json::from_str(e.details.get()).unwrap_or(Value::Null);
+            p.frame(
+                json!({"at": location, "type": "call_error", "id": e.id, "error_code": e.error_code,
+                "description": e.description, "details": details}),
+            )?
         }
     }
     Ok(())
@@ -298,6 +369,7 @@ mod tests {
             protocol,
             charger: "CP-1".into(),
             relay_layout: RelayLayout::InfoFirst,
+            envelope: "ocpp-tcp".into(),
         };
         let mut out = Vec::new();
         let summary = run(&opts, arg, &mut out).unwrap();
@@ -372,6 +444,25 @@ mod tests {
             }
         );
         assert_eq!(lines[0]["events"][0]["kind"], "online");
+    }
+
+    #[test]
+    fn an_ocpp_tcp_capture_decodes_through_the_default_envelope() {
+        // `[2,"1","Heartbeat",{}]` in the `ocpp-tcp` preset (docs/protocols/ocpp-tcp.md), after two noise bytes.
+        let (summary, lines) = run_to_string(
+            DecodeProtocol::OcppTcp,
+            "0013 AA00165B322C2231222C22486561727462656174222C7B7D5DAFAB",
+        );
+        assert_eq!(
+            summary,
+            Summary {
+                frames: 1,
+                errors: 0
+            },
+            "{lines:?}"
+        );
+        assert_eq!(lines[1]["action"], "Heartbeat");
+        assert_eq!(lines[1]["events"][0]["kind"], "heartbeat");
     }
 
     #[test]
