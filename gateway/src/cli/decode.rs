@@ -430,6 +430,42 @@ mod tests {
         assert_eq!(lines[1]["decoded"]["message"]["message"], "BHM");
     }
 
+    /// id C9 — ru5t/gbt27930-CAN-parser candump-2023-12-25_220841.log: a BCP sent by RTS/CTS transport.
+    const C9_LINES: &str =
+        "1CEC56F4#100D0002FF000600\n1CEB56F4#017201DA052A02A5\n1CEB56F4#0210730803C60EFF";
+
+    #[test]
+    fn a_multi_packet_transfer_is_reassembled_from_candump_lines() {
+        let (summary, lines) = run_to_string(DecodeProtocol::Gbt27930Can, C9_LINES);
+        assert_eq!(summary.errors, 0, "{lines:?}");
+        let messages: Vec<_> = lines
+            .iter()
+            .filter(|l| l["decoded"]["item"] == "message")
+            .collect();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0]["decoded"]["message"]["message"], "BCP");
+    }
+
+    #[test]
+    fn a_multi_packet_transfer_is_reassembled_from_relay_frames() {
+        use chargegate_codec::gbt27930::CanFrame;
+        let mut hex_text = String::new();
+        for line in C9_LINES.lines() {
+            let (id, data) = line.split_once('#').unwrap();
+            let data = hex::decode(data).unwrap();
+            let frame = CanFrame::extended(u32::from_str_radix(id, 16).unwrap(), &data);
+            hex_text.push_str(&hex::encode(RelayLayout::InfoFirst.encode(&frame)));
+        }
+        let (summary, lines) = run_to_string(DecodeProtocol::Gbt27930Can, &hex_text);
+        assert_eq!(summary.errors, 0, "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["decoded"]["message"]["message"] == "BCP"),
+            "{lines:?}"
+        );
+    }
+
     #[test]
     fn an_ocpp_boot_notification_normalizes_to_online() {
         let (summary, lines) = run_to_string(
