@@ -368,3 +368,28 @@ fn check_reply(
         _ => bump(&stats.reply_mismatches),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_frame_carries_the_pile_number_and_a_dc_single_gun_header() {
+        let pile = PileNumber::from_digits("32010600000001").unwrap();
+        let frame = login_message(pile).encode_frame([0x00, 0x00]).unwrap();
+        // start, length 0x22 (34), seq 0000, clear, type 0x01, then the pile number's BCD bytes.
+        assert_eq!(&frame[..6], &[0x68, 0x22, 0x00, 0x00, 0x00, 0x01]);
+        assert_eq!(&frame[6..13], &[0x32, 0x01, 0x06, 0x00, 0x00, 0x00, 0x01]);
+        assert_eq!(&frame[13..16], &[PILE_TYPE_DC, GUN, PROTOCOL_VERSION_1_6]);
+        assert_eq!(frame.len(), 0x22 + 4);
+    }
+
+    #[test]
+    fn heartbeat_frame_is_seventeen_bytes_with_gun_one_normal() {
+        let pile = PileNumber::from_digits("32010600000001").unwrap();
+        let frame = heartbeat_message(pile).encode_frame([0x05, 0x00]).unwrap();
+        assert_eq!(frame.len(), 0x0D + 4);
+        assert_eq!(&frame[..6], &[0x68, 0x0D, 0x05, 0x00, 0x00, 0x03]);
+        assert_eq!(&frame[13..15], &[0x01, GUN_NORMAL]);
+    }
+}
