@@ -19,6 +19,8 @@
 pub mod command;
 pub mod event;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod gbt27930;
 pub mod ocpp;
 pub mod plugin;
