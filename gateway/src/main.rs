@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
-use chargegate::server::{Gateway, GatewayParts};
+use chargegate::app::{App, AppOptions};
 use chargegate::shutdown::wait_for_signal;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -88,10 +88,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("boss runtime")?;
     runtime.block_on(async {
         let token = CancellationToken::new();
-        let parts = GatewayParts::with_metrics(Metrics::new()?);
-        let gateway = Gateway::start(config, parts, token.clone()).await?;
+        let options = AppOptions::new(Metrics::new()?);
+        let app = App::start(config, options, token.clone()).await?;
         tokio::spawn(wait_for_signal(token));
-        gateway.wait().await;
+        app.wait().await;
         Ok(ExitCode::SUCCESS)
     })
 }
