@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chargegate::app::{App, AppOptions};
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
-use chargegate::app::{App, AppOptions};
 use chargegate::shutdown::wait_for_signal;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;

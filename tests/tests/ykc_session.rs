@@ -62,14 +62,38 @@ async fn a_pile_logs_in_heartbeats_reports_and_takes_a_remote_start_over_rest() 
     let text = gw.metrics_text().await;
     for (series, value) in [
         (r#"chargegate_connections{listener="ykc",worker="0"}"#, 1.0),
-        (r#"chargegate_frames_in_total{protocol="ykc",type="0x01"}"#, 1.0),
-        (r#"chargegate_frames_in_total{protocol="ykc",type="0x03"}"#, 1.0),
-        (r#"chargegate_frames_in_total{protocol="ykc",type="0x13"}"#, 1.0),
-        (r#"chargegate_frames_in_total{protocol="ykc",type="0x33"}"#, 1.0),
-        (r#"chargegate_frames_out_total{protocol="ykc",type="login_reply"}"#, 1.0),
-        (r#"chargegate_frames_out_total{protocol="ykc",type="reply"}"#, 1.0),
-        (r#"chargegate_frames_out_total{protocol="ykc",type="command"}"#, 1.0),
-        (r#"chargegate_command_latency_seconds_count{command="start",protocol="ykc"}"#, 1.0),
+        (
+            r#"chargegate_frames_in_total{protocol="ykc",type="0x01"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_frames_in_total{protocol="ykc",type="0x03"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_frames_in_total{protocol="ykc",type="0x13"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_frames_in_total{protocol="ykc",type="0x33"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_frames_out_total{protocol="ykc",type="login_reply"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_frames_out_total{protocol="ykc",type="reply"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_frames_out_total{protocol="ykc",type="command"}"#,
+            1.0,
+        ),
+        (
+            r#"chargegate_command_latency_seconds_count{command="start",protocol="ykc"}"#,
+            1.0,
+        ),
     ] {
         assert_eq!(metric_value(&text, series), Some(value), "{series}\n{text}");
     }

@@ -159,7 +159,9 @@ impl ConnectionHandler for CodecHandler {
                 Ok(reason) => {
                     tracing::debug!(conn = conn_id, %peer, reason = reason.as_str(), "connection closed")
                 }
-                Err(e) => tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started"),
+                Err(e) => {
+                    tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started")
+                }
             }
         })
     }

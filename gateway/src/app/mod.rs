@@ -197,7 +197,11 @@ impl App {
     }
 }
 
-async fn sweep_pending(sessions: Arc<SessionRegistry>, metrics: Metrics, shutdown: CancellationToken) {
+async fn sweep_pending(
+    sessions: Arc<SessionRegistry>,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) {
     let depth = metrics
         .queue_depth
         .with_label_values(&[PENDING_QUEUE_LABEL]);

@@ -70,11 +70,7 @@ impl ChargerDirectory for SessionDirectory {
             total: all.len(),
             offset: page.offset,
             limit: page.limit,
-            items: all
-                .into_iter()
-                .skip(page.offset)
-                .take(page.limit)
-                .collect(),
+            items: all.into_iter().skip(page.offset).take(page.limit).collect(),
         }
     }
 

@@ -460,9 +460,7 @@ impl Driver {
         let now = self.outbox.gauge().transitions();
         while self.seen_transitions < now {
             self.seen_transitions += 1;
-            self.ctx
-                .observer
-                .water_mark(self.seen_transitions % 2 == 1);
+            self.ctx.observer.water_mark(self.seen_transitions % 2 == 1);
         }
     }
 
