@@ -10,10 +10,12 @@
 //! - [`http`]: `/metrics`, health, the REST API and the OCPP-J/WebSocket route hooks (axum).
 //! - [`route`]: the in-process event bus and the JSON-lines sink.
 //! - [`shutdown`]: signals to a cancellation token, and the drain deadline.
+//! - [`app`]: assembles all of the above from a configuration into a gateway that serves chargers.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chargegate::app::{App, AppOptions};
 use chargegate::cli::decode::{self, DecodeOptions, DecodeProtocol};
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
-use chargegate::server::{Gateway, GatewayParts};
 use chargegate::shutdown::wait_for_signal;
 use chargegate_codec::gbt27930::RelayLayout;
 use clap::{Parser, Subcommand};
@@ -143,10 +143,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("boss runtime")?;
     runtime.block_on(async {
         let token = CancellationToken::new();
-        let parts = GatewayParts::with_metrics(Metrics::new()?);
-        let gateway = Gateway::start(config, parts, token.clone()).await?;
+        let options = AppOptions::new(Metrics::new()?);
+        let app = App::start(config, options, token.clone()).await?;
         tokio::spawn(wait_for_signal(token));
-        gateway.wait().await;
+        app.wait().await;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -26,6 +26,7 @@ pub mod message;
 pub mod normalize;
 pub mod params;
 pub mod partial;
+pub mod plugin;
 pub mod realtime;
 pub mod reply;
 pub mod start_stop;

@@ -22,6 +22,10 @@ use crate::route::{spawn_jsonl_sink, EventBus, JsonlTarget};
 pub type HandlerBuilder =
     Box<dyn FnOnce(&Arc<EventBus>, &Metrics) -> Arc<dyn HandlerFactory> + Send>;
 
+/// Adds a subscriber to the bus while it is built (a test sink, an MQTT bridge): call `subscribe` and keep the
+/// receiver.
+pub type BusSubscriber = Box<dyn FnOnce(&mut EventBus) + Send>;
+
 /// The pluggable parts of a gateway; [`Default`] gives the runtime shell alone (a read-and-discard handler, an
 /// empty directory, commands answered `offline`, OCPP-J and `/ws` answered 501).
 pub struct GatewayParts {
@@ -35,6 +39,8 @@ pub struct GatewayParts {
     pub hooks: Router,
     /// The metrics registry (tests pass their own to read it).
     pub metrics: Metrics,
+    /// Extra bus subscribers beside the configured sinks.
+    pub subscribers: Vec<BusSubscriber>,
 }
 
 impl GatewayParts {
@@ -46,6 +52,7 @@ impl GatewayParts {
             dispatcher: Arc::new(UnavailableDispatcher),
             hooks: http::placeholder_hooks(),
             metrics,
+            subscribers: Vec::new(),
         }
     }
 }
@@ -88,6 +95,9 @@ impl Gateway {
                 rx,
                 JsonlTarget::from_path(&config.sinks.jsonl.path),
             ));
+        }
+        for subscribe in parts.subscribers {
+            subscribe(&mut bus);
         }
         let bus = Arc::new(bus);
         let handler = (parts.handler)(&bus, &metrics);

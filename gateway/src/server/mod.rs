@@ -15,7 +15,7 @@ pub mod tls;
 mod worker;
 
 pub use fdlimit::{raise_nofile_limit, FdLimit, FD_RESERVE};
-pub use gateway::{Gateway, GatewayParts};
+pub use gateway::{BusSubscriber, Gateway, GatewayParts, HandlerBuilder};
 pub use handler::{
     Connection, ConnectionHandler, FnHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
 };

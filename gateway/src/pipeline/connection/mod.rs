@@ -7,6 +7,7 @@
 //! A writer task owns the socket's write half behind the water-mark [`Outbox`]. When the loop ends the charger
 //! is `offline` with the reason at once — a closed socket never waits for the wheel.
 
+mod observer;
 mod outbox;
 
 use std::sync::Arc;
@@ -21,7 +22,9 @@ use chargegate_codec::plugin::{
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
 
+pub use observer::{ConnectionObserver, NoopObserver, Outbound};
 pub use outbox::{outbox, write_loop, Outbox};
 
 use super::auth::{AuthDecision, AuthGate, AuthState, Authenticator, DEFAULT_LOGIN_DEADLINE};
@@ -97,6 +100,10 @@ pub struct ConnectionContext {
     pub clock: WorkerClock,
     /// Settings.
     pub config: ConnectionConfig,
+    /// Metrics hooks.
+    pub observer: Arc<dyn ConnectionObserver>,
+    /// Cancelled at shutdown: the connection closes with reason `shutdown` (and its `offline` event).
+    pub shutdown: CancellationToken,
 }
 
 /// Errors that prevent a connection from starting.
@@ -120,11 +127,26 @@ struct Driver {
     outbox: Outbox,
     control_tx: mpsc::Sender<SessionControl>,
     session: Option<SessionHandle>,
+    /// Water-mark transitions already reported to the observer.
+    seen_transitions: u64,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
 pub async fn run_connection<S>(
     io: S,
+    conn_id: u64,
+    ctx: ConnectionContext,
+) -> Result<CloseReason, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    run_connection_with(io, BytesMut::new(), conn_id, ctx).await
+}
+
+/// As [`run_connection`], with bytes already read from the socket (after a PROXY header) processed first.
+pub async fn run_connection_with<S>(
+    io: S,
+    preread: BytesMut,
     conn_id: u64,
     ctx: ConnectionContext,
 ) -> Result<CloseReason, ConnectionError>
@@ -169,8 +191,9 @@ where
         outbox,
         control_tx,
         session: None,
+        seen_transitions: 0,
     };
-    let reason = driver.run(reader, &mut control_rx).await;
+    let reason = driver.run(reader, preread, &mut control_rx).await;
     driver.finish(reason);
     drop(driver);
     let _ = tokio::time::timeout(WRITER_DRAIN, writer_task).await;
@@ -181,9 +204,16 @@ impl Driver {
     async fn run<R: AsyncRead + Unpin>(
         &mut self,
         mut reader: R,
+        preread: BytesMut,
         control: &mut mpsc::Receiver<SessionControl>,
     ) -> CloseReason {
-        let mut buf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
+        let mut buf = preread;
+        if buf.is_empty() {
+            buf.reserve(INITIAL_READ_BUFFER);
+        } else if let Some(reason) = self.drain(&mut buf).await {
+            return reason;
+        }
+        let shutdown = self.ctx.shutdown.clone();
         let mut sweep = tokio::time::interval(COMMAND_SWEEP);
         sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -207,9 +237,10 @@ impl Driver {
                 },
                 _ = sweep.tick() => {
                     for bytes in self.correlator.expire(Instant::now()) {
-                        let _ = self.outbox.send(bytes, WriteClass::Critical);
+                        self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
                 }
+                _ = shutdown.cancelled() => return CloseReason::Shutdown,
             }
         }
     }
@@ -231,11 +262,13 @@ impl Driver {
             match self.conn.decode(buf) {
                 Ok(None) => return None,
                 Ok(Some(Inbound::Frame(frame))) => {
+                    self.ctx.observer.frame_in(frame.message_type);
                     if let Some(reason) = self.frame(frame).await {
                         return Some(reason);
                     }
                 }
                 Ok(Some(Inbound::Rejected(rejected))) => {
+                    self.ctx.observer.decode_error(&rejected.error);
                     let charger = self.pipeline.normalize.charger().to_owned();
                     self.ctx
                         .router
@@ -261,7 +294,7 @@ impl Driver {
                 return match self.conn.refuse_unauthenticated(&frame) {
                     Refusal::Close => Some(CloseReason::ProtocolError),
                     Refusal::Reply(bytes) => {
-                        let _ = self.outbox.send(bytes, WriteClass::Critical);
+                        self.send(bytes, WriteClass::Critical, Outbound::Refusal);
                         None
                     }
                 };
@@ -289,7 +322,7 @@ impl Driver {
                 in_flight.complete(result);
             }
             if let Some(bytes) = next {
-                let _ = self.outbox.send(bytes, WriteClass::Normal);
+                self.send(bytes, WriteClass::Normal, Outbound::Command);
             }
         }
         if let Some(session) = &self.session {
@@ -305,7 +338,7 @@ impl Driver {
         }
         match &frame.reply {
             ReplyPlan::Immediate(bytes) => {
-                let _ = self.outbox.send(bytes.clone(), WriteClass::Normal);
+                self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
             }
             ReplyPlan::Deferred(d) if d.kind == DeferredKind::BillingAck => {
                 let mut stored = true;
@@ -319,7 +352,7 @@ impl Driver {
                     ReplyOutcome::Rejected
                 };
                 if let Ok(Some(bytes)) = self.conn.deferred_reply(d, outcome) {
-                    let _ = self.outbox.send(bytes, WriteClass::Critical);
+                    self.send(bytes, WriteClass::Critical, Outbound::BillingAck);
                 }
             }
             ReplyPlan::Deferred(_) | ReplyPlan::None => {}
@@ -341,9 +374,12 @@ impl Driver {
         if let ReplyPlan::Deferred(d) = &frame.reply {
             if d.kind == DeferredKind::Login {
                 if let Ok(Some(bytes)) = self.conn.deferred_reply(d, outcome) {
-                    let _ = self.outbox.send(bytes, WriteClass::Critical);
+                    self.send(bytes, WriteClass::Critical, Outbound::LoginReply);
                 }
             }
+        }
+        if let AuthDecision::Refused(label) = decision {
+            self.ctx.observer.auth_failure(label);
         }
         let AuthDecision::Accepted { station } = decision else {
             tracing::info!(conn = self.conn_id, charger = %login.charger_id, ?decision, "login refused");
@@ -407,13 +443,32 @@ impl Driver {
             }
         };
         if let Submit::Write(bytes) = self.correlator.submit(encoded, queued) {
-            let _ = self.outbox.send(bytes, WriteClass::Normal);
+            self.send(bytes, WriteClass::Normal, Outbound::Command);
+        }
+    }
+
+    /// Queues `bytes` through the water marks and reports the frame and any mark crossing.
+    fn send(&mut self, bytes: bytes::Bytes, class: WriteClass, what: Outbound) {
+        if self.outbox.send(bytes, class).is_ok() {
+            self.ctx.observer.frame_out(what);
+        }
+        self.report_water_marks();
+    }
+
+    /// Reports the gauge's transitions since the last report: odd ones turned unwritable, even ones writable.
+    fn report_water_marks(&mut self) {
+        let now = self.outbox.gauge().transitions();
+        while self.seen_transitions < now {
+            self.seen_transitions += 1;
+            self.ctx.observer.water_mark(self.seen_transitions % 2 == 1);
         }
     }
 
     /// Answers what is left, leaves the registry and emits `offline`.
     fn finish(&mut self, reason: CloseReason) {
         self.correlator.fail_all();
+        self.report_water_marks();
+        self.ctx.observer.closed(reason);
         let Some(session) = self.session.take() else {
             return;
         };

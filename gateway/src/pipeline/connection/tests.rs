@@ -123,6 +123,8 @@ async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> G
             login_deadline,
             ..ConnectionConfig::default()
         },
+        observer: Arc::new(NoopObserver),
+        shutdown: tokio_util::sync::CancellationToken::new(),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

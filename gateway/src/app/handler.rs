@@ -1,0 +1,168 @@
+//! The connection handler the workers run: per worker, a liveness wheel with its clock and ticker; per accepted
+//! socket, the codec its listener names and [`run_connection_with`] over the shared registries.
+//!
+//! A listener whose codec is not registered here (e.g. `ocpp-tcp` before its plug-in is merged) is served by the
+//! read-and-discard placeholder, with one warning per worker and listener.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chargegate_codec::plugin::CodecRegistry;
+
+use super::observer::MetricsObserver;
+use crate::config::Config;
+use crate::pipeline::auth::Authenticator;
+use crate::pipeline::connection::{run_connection_with, ConnectionConfig, ConnectionContext};
+use crate::pipeline::liveness::{run_wheel, SharedWheel, WorkerClock};
+use crate::pipeline::rate_limit::RateLimitConfig;
+use crate::pipeline::route::EventRouter;
+use crate::pipeline::timing_wheel::TimingWheel;
+use crate::pipeline::water_mark::{WaterMarkConfig, DEFAULT_ENTRY_OVERHEAD};
+use crate::server::{
+    Connection, ConnectionHandler, HandlerFactory, LocalFuture, ReadDiscardHandler, WorkerCtx,
+};
+use crate::session::SessionRegistry;
+
+/// Control-channel capacity per connection (commands and close requests in flight).
+const CONTROL_CAPACITY: usize = 32;
+
+/// What every worker's handler shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// Registered codecs.
+    pub codecs: Arc<CodecRegistry>,
+    /// Connected chargers.
+    pub sessions: Arc<SessionRegistry>,
+    /// Login checker.
+    pub auth: Arc<Authenticator>,
+    /// Where events go.
+    pub router: Arc<dyn EventRouter>,
+}
+
+/// Builds a [`CodecHandler`] per worker.
+pub struct CodecHandlerFactory {
+    shared: Shared,
+    next_conn: Arc<AtomicU64>,
+}
+
+impl CodecHandlerFactory {
+    /// A factory over `shared`.
+    pub fn new(shared: Shared) -> Self {
+        CodecHandlerFactory {
+            shared,
+            next_conn: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl HandlerFactory for CodecHandlerFactory {
+    fn for_worker(&self, ctx: &Rc<WorkerCtx>) -> Rc<dyn ConnectionHandler> {
+        let liveness = &ctx.config.liveness;
+        let wheel: SharedWheel = Arc::new(Mutex::new(TimingWheel::new(
+            Duration::from_millis(liveness.tick_ms),
+            liveness.wheel_slots,
+        )));
+        let clock = WorkerClock::start();
+        let ticker = run_wheel(Arc::clone(&wheel), clock);
+        let shutdown = ctx.shutdown.clone();
+        tokio::task::spawn_local(async move {
+            tokio::select! {
+                _ = ticker => {}
+                _ = shutdown.cancelled() => {}
+            }
+        });
+        Rc::new(CodecHandler {
+            shared: self.shared.clone(),
+            next_conn: Arc::clone(&self.next_conn),
+            config: connection_config(&ctx.config, ctx.id),
+            wheel,
+            clock,
+            observers: RefCell::new(HashMap::new()),
+            warned: RefCell::new(HashSet::new()),
+        })
+    }
+}
+
+/// Per-connection settings from the configuration.
+pub fn connection_config(config: &Config, worker: usize) -> ConnectionConfig {
+    let l = &config.limits;
+    ConnectionConfig {
+        gw: Arc::from(config.instance.as_str()),
+        worker,
+        login_deadline: Duration::from_secs(l.auth_deadline_secs),
+        rate: RateLimitConfig {
+            frames_per_sec: l.rate_frames_per_sec,
+            frame_burst: l.rate_frames_per_sec.saturating_mul(l.rate_burst_secs),
+            bytes_per_sec: l.rate_bytes_per_sec,
+            byte_burst: l.rate_bytes_per_sec.saturating_mul(l.rate_burst_secs),
+            abuse_windows: l.rate_abuse_close_secs,
+        },
+        water: WaterMarkConfig {
+            high: l.high_water_mark,
+            low: l.low_water_mark,
+            entry_overhead: DEFAULT_ENTRY_OVERHEAD,
+        },
+        control_capacity: CONTROL_CAPACITY,
+    }
+}
+
+/// One worker's connection handler.
+pub struct CodecHandler {
+    shared: Shared,
+    next_conn: Arc<AtomicU64>,
+    config: ConnectionConfig,
+    wheel: SharedWheel,
+    clock: WorkerClock,
+    observers: RefCell<HashMap<&'static str, Arc<MetricsObserver>>>,
+    warned: RefCell<HashSet<String>>,
+}
+
+impl CodecHandler {
+    fn observer(&self, codec: &'static str, ctx: &WorkerCtx) -> Arc<MetricsObserver> {
+        let mut map = self.observers.borrow_mut();
+        Arc::clone(
+            map.entry(codec)
+                .or_insert_with(|| Arc::new(MetricsObserver::new(&ctx.metrics, codec))),
+        )
+    }
+}
+
+impl ConnectionHandler for CodecHandler {
+    fn handle(&self, conn: Connection, ctx: Rc<WorkerCtx>) -> LocalFuture {
+        let Some(codec) = self.shared.codecs.default_for(&conn.listener.codec) else {
+            if self.warned.borrow_mut().insert(conn.listener.name.clone()) {
+                tracing::warn!(listener = %conn.listener.name, codec = %conn.listener.codec, worker = ctx.id, "no codec registered under this name; connections are read and discarded");
+            }
+            return ReadDiscardHandler.handle(conn, ctx);
+        };
+        let codec_name = codec.name();
+        let conn_ctx = ConnectionContext {
+            codec_name,
+            codecs: Arc::clone(&self.shared.codecs),
+            sessions: Arc::clone(&self.shared.sessions),
+            auth: Arc::clone(&self.shared.auth),
+            router: Arc::clone(&self.shared.router),
+            wheel: Arc::clone(&self.wheel),
+            clock: self.clock,
+            config: self.config.clone(),
+            observer: self.observer(codec_name, &ctx),
+            shutdown: ctx.shutdown.clone(),
+        };
+        let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        Box::pin(async move {
+            let peer = conn.peer;
+            match run_connection_with(conn.stream, conn.preread, conn_id, conn_ctx).await {
+                Ok(reason) => {
+                    tracing::debug!(conn = conn_id, %peer, reason = reason.as_str(), "connection closed")
+                }
+                Err(e) => {
+                    tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started")
+                }
+            }
+        })
+    }
+}

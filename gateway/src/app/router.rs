@@ -1,0 +1,52 @@
+//! The connections' [`EventRouter`] on the [`EventBus`]: ordinary events are offered without waiting (a full sink
+//! drops and counts them), billing events go through the bus's critical path on a task of their own, and the
+//! connection gets a receiver that resolves once every sink holds the event — only then is the charger's billing
+//! acknowledgement (YKC 0x40) released.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chargegate_codec::event::Event;
+use chargegate_codec::plugin::FrameError;
+use tokio::sync::oneshot;
+
+use crate::pipeline::route::{Delivery, EventRouter};
+use crate::route::{is_critical, EventBus};
+
+/// Routes connection events onto the bus.
+pub struct BusRouter {
+    bus: Arc<EventBus>,
+}
+
+impl BusRouter {
+    /// A router publishing to `bus`.
+    pub fn new(bus: Arc<EventBus>) -> Self {
+        BusRouter { bus }
+    }
+}
+
+impl EventRouter for BusRouter {
+    fn route(&self, event: Event) -> Delivery {
+        let event = Arc::new(event);
+        if !is_critical(&event) {
+            let d = self.bus.publish(event);
+            return if d.dropped > 0 && d.queued == 0 {
+                Delivery::Dropped("sink_full")
+            } else {
+                Delivery::Queued
+            };
+        }
+        let (stored, rx) = oneshot::channel();
+        let bus = Arc::clone(&self.bus);
+        tokio::spawn(async move {
+            let ok = bus.publish_critical(event).await.is_ok();
+            // The connection may have gone; then nobody waits for the answer.
+            let _ = stored.send(ok);
+        });
+        Delivery::Upstream(rx)
+    }
+
+    fn dead_letter(&self, charger: &str, raw: &Bytes, error: &FrameError) {
+        tracing::warn!(charger, kind = error.kind(), %error, len = raw.len(), raw = %hex::encode(raw), "frame rejected");
+    }
+}
