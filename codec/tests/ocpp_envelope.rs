@@ -1,12 +1,12 @@
 //! OCPP-like JSON over raw TCP: both envelope presets round-trip, resync after garbage and bad CRCs exactly like the
 //! YKC framing, and split/sticky packets never change what comes out.
 
-use bytes::BytesMut;
+mod framing_support;
+
 use chargegate_codec::frame::CrcMatch;
 use chargegate_codec::ocpp::envelope::{EnvelopeDecoder, EnvelopeItem, EnvelopeSpec};
 use chargegate_codec::ocpp::{rpc, Message, OcppVersion};
 use proptest::prelude::*;
-use tokio_util::codec::Decoder;
 
 /// BootNotification CALL as the Python `ocpp` library's README example sends it (mobilityhouse/ocpp, v16 example).
 const BOOT: &str = r#"[2,"12345","BootNotification",{"chargePointModel":"Optimus","chargePointVendor":"The Mobility House"}]"#;
@@ -17,22 +17,11 @@ fn presets() -> [EnvelopeSpec; 2] {
 }
 
 fn decode_in_pieces(spec: &EnvelopeSpec, stream: &[u8], cuts: &[usize]) -> Vec<EnvelopeItem> {
-    let mut d = EnvelopeDecoder::new(spec.clone()).unwrap();
-    let mut buf = BytesMut::new();
-    let mut out = Vec::new();
-    let mut from = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&stream.len())) {
-        let cut = cut.clamp(from, stream.len());
-        buf.extend_from_slice(&stream[from..cut]);
-        from = cut;
-        while let Some(item) = d.decode(&mut buf).unwrap() {
-            out.push(item);
-        }
-    }
-    while let Some(item) = d.decode_eof(&mut buf).unwrap() {
-        out.push(item);
-    }
-    out
+    framing_support::decode_split(
+        &mut EnvelopeDecoder::new(spec.clone()).unwrap(),
+        stream,
+        cuts,
+    )
 }
 
 fn messages(items: &[EnvelopeItem]) -> Vec<&str> {

@@ -1,12 +1,12 @@
 //! The YKC byte-stream decoder over every public vector back to back: sticky and split packets never change what
 //! comes out, bad frames are rejected with their bytes and the next frame still decodes.
 
+mod framing_support;
 mod ykc_support;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chargegate_codec::ykc::{StreamDecoder, StreamItem};
 use proptest::prelude::*;
-use tokio_util::codec::Decoder;
 use ykc_support::{all_ids, vector};
 
 /// Every vector of `codec/tests/data/ykc-vectors.json`, in file order, as one byte stream with line noise between.
@@ -21,22 +21,7 @@ fn capture() -> (Vec<u8>, Vec<String>) {
 
 /// Feeds `stream` cut at `cuts` (sorted offsets) and collects every item, including those at end of input.
 fn decode_in_pieces(stream: &[u8], cuts: &[usize]) -> Vec<StreamItem> {
-    let mut decoder = StreamDecoder::new();
-    let mut buf = BytesMut::new();
-    let mut out = Vec::new();
-    let mut from = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&stream.len())) {
-        let cut = cut.clamp(from, stream.len());
-        buf.extend_from_slice(&stream[from..cut]);
-        from = cut;
-        while let Some(item) = decoder.decode(&mut buf).unwrap() {
-            out.push(item);
-        }
-    }
-    while let Some(item) = decoder.decode_eof(&mut buf).unwrap() {
-        out.push(item);
-    }
-    out
+    framing_support::decode_split(&mut StreamDecoder::new(), stream, cuts)
 }
 
 fn decoded_types(items: &[StreamItem]) -> Vec<u8> {

@@ -83,9 +83,9 @@ where
 }
 
 /// Decodes everything `buf` holds now.
-pub fn drain<D>(decoder: &mut D, buf: &mut BytesMut) -> Vec<FrameEvent>
+pub fn drain<D>(decoder: &mut D, buf: &mut BytesMut) -> Vec<D::Item>
 where
-    D: Decoder<Item = FrameEvent>,
+    D: Decoder,
     D::Error: std::fmt::Debug,
 {
     let mut out = Vec::new();
@@ -96,9 +96,9 @@ where
 }
 
 /// Ends the stream (Netty's channel close): `decode_eof` until it yields nothing.
-pub fn finish<D>(decoder: &mut D, buf: &mut BytesMut) -> Vec<FrameEvent>
+pub fn finish<D>(decoder: &mut D, buf: &mut BytesMut) -> Vec<D::Item>
 where
-    D: Decoder<Item = FrameEvent>,
+    D: Decoder,
     D::Error: std::fmt::Debug,
 {
     let mut out = Vec::new();
@@ -109,9 +109,9 @@ where
 }
 
 /// Everything a decoder yields for `stream` cut at `cuts` (sorted offsets), end of stream included.
-pub fn decode_split<D>(decoder: &mut D, stream: &[u8], cuts: &[usize]) -> Vec<FrameEvent>
+pub fn decode_split<D>(decoder: &mut D, stream: &[u8], cuts: &[usize]) -> Vec<D::Item>
 where
-    D: Decoder<Item = FrameEvent>,
+    D: Decoder,
     D::Error: std::fmt::Debug,
 {
     let mut buf = BytesMut::new();
