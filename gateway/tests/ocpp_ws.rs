@@ -269,3 +269,20 @@ async fn the_servers_preference_order_picks_the_subprotocol() {
     let (_cp, protocol) = connect(gw.http, "/ocpp/CP-1", "ocpp2.0.1, ocpp1.6", None).await.unwrap();
     assert_eq!(protocol.as_deref(), Some("ocpp1.6"));
 }
+
+/// id: J16-6.2.2-basic-auth-example
+/// source: OCPP-J 1.6 §6.2.2 (identity AL1000, AuthorizationKey 0001020304050607FFFFFFFFFFFFFFFFFFFFFFFF)
+const SPEC_BASIC_AUTH: &str = "Basic QUwxMDAwOgABAgMEBQYH////////////////";
+
+#[test]
+fn the_specs_basic_auth_example_decodes_to_the_twenty_raw_key_bytes() {
+    let password = chargegate::http::ocpp_ws::basic_password(SPEC_BASIC_AUTH, "AL1000").unwrap();
+    let mut key = vec![0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07];
+    key.extend_from_slice(&[0xFF; 12]);
+    assert_eq!(password, key);
+    assert_eq!(
+        chargegate::http::ocpp_ws::basic_password(SPEC_BASIC_AUTH, "AL100"),
+        None,
+        "the user name must equal the URL identity"
+    );
+}
