@@ -540,3 +540,6 @@ fn action_label(version: OcppVersion, action: &str) -> &'static str {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
