@@ -39,13 +39,16 @@ impl Charger {
 
     async fn next(&mut self) -> Value {
         loop {
-            if let Some(FrameEvent::Frame { bytes, .. }) = self.decoder.decode(&mut self.buf).unwrap() {
+            if let Some(FrameEvent::Frame { bytes, .. }) =
+                self.decoder.decode(&mut self.buf).unwrap()
+            {
                 return serde_json::from_slice(self.envelope.payload(&bytes).unwrap()).unwrap();
             }
-            let n = tokio::time::timeout(Duration::from_secs(5), self.socket.read_buf(&mut self.buf))
-                .await
-                .expect("a reply within 5 s")
-                .unwrap();
+            let n =
+                tokio::time::timeout(Duration::from_secs(5), self.socket.read_buf(&mut self.buf))
+                    .await
+                    .expect("a reply within 5 s")
+                    .unwrap();
             assert!(n > 0, "gateway closed the connection");
         }
     }
@@ -58,7 +61,10 @@ async fn boots_and_heartbeats(codec: &'static str) {
 
     let early = cp.call("0", "Heartbeat", json!({})).await;
     assert_eq!(early[0], 4);
-    assert_eq!(early[2], "SecurityError", "{codec}: a CALL before the boot is refused");
+    assert_eq!(
+        early[2], "SecurityError",
+        "{codec}: a CALL before the boot is refused"
+    );
 
     let boot = cp
         .call(
@@ -67,17 +73,25 @@ async fn boots_and_heartbeats(codec: &'static str) {
             json!({"chargePointVendor": "V", "chargePointModel": "M", "chargeBoxSerialNumber": TCP_CHARGER}),
         )
         .await;
-    assert_eq!(boot, json!([3, "1", {"status": "Accepted", "currentTime": NOW, "interval": 300}]));
+    assert_eq!(
+        boot,
+        json!([3, "1", {"status": "Accepted", "currentTime": NOW, "interval": 300}])
+    );
     let online = gw.event("online").await;
     assert_eq!(online.charger, TCP_CHARGER);
-    assert!(gw.sessions.get(TCP_CHARGER).is_some(), "the charger is in the session registry");
+    assert!(
+        gw.sessions.get(TCP_CHARGER).is_some(),
+        "the charger is in the session registry"
+    );
 
     let beat = cp.call("2", "Heartbeat", json!({})).await;
     assert_eq!(beat, json!([3, "2", {"currentTime": NOW}]));
     assert_eq!(gw.event("heartbeat").await.charger, TCP_CHARGER);
 
     // A schema violation gets the CALLERROR the spec names, and the stream goes on.
-    let bad = cp.call("3", "StatusNotification", json!({"connectorId": 1})).await;
+    let bad = cp
+        .call("3", "StatusNotification", json!({"connectorId": 1}))
+        .await;
     assert_eq!(bad[0], 4);
     assert_eq!(bad[2], "OccurenceConstraintViolation");
     let beat = cp.call("4", "Heartbeat", json!({})).await;

@@ -25,9 +25,10 @@ async fn connect(
     auth: Option<String>,
 ) -> Result<(Client, Option<String>), WsError> {
     let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(protocols).unwrap());
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_str(protocols).unwrap(),
+    );
     if let Some(auth) = auth {
         request
             .headers_mut()
@@ -70,9 +71,14 @@ fn status_of(http_error: WsError) -> StatusCode {
 #[tokio::test]
 async fn a_charger_boots_heartbeats_reports_and_answers_commands_one_call_at_a_time() {
     let mut gw = gateway(true).await;
-    let (mut cp, protocol) = connect(gw.http, "/ocpp/CP-1", "ocpp1.6", Some(basic(CHARGER, PASSWORD)))
-        .await
-        .unwrap();
+    let (mut cp, protocol) = connect(
+        gw.http,
+        "/ocpp/CP-1",
+        "ocpp1.6",
+        Some(basic(CHARGER, PASSWORD)),
+    )
+    .await
+    .unwrap();
     assert_eq!(protocol.as_deref(), Some("ocpp1.6"));
 
     // Anything before BootNotification is refused with SecurityError.
@@ -88,7 +94,10 @@ async fn a_charger_boots_heartbeats_reports_and_answers_commands_one_call_at_a_t
         json!({"chargePointVendor": "Acme", "chargePointModel": "X1"}),
     )
     .await;
-    assert_eq!(boot, json!([3, "1", {"status": "Accepted", "currentTime": NOW, "interval": 300}]));
+    assert_eq!(
+        boot,
+        json!([3, "1", {"status": "Accepted", "currentTime": NOW, "interval": 300}])
+    );
     let online = gw.event("online").await;
     assert_eq!(online.charger, CHARGER);
     assert_eq!(online.protocol, "ocpp/1.6");
@@ -120,7 +129,9 @@ async fn a_charger_boots_heartbeats_reports_and_answers_commands_one_call_at_a_t
     .await;
     assert_eq!(meter, json!([3, "4", {}]));
     let event = gw.event("meter").await;
-    let EventBody::Meter(m) = event.body else { unreachable!() };
+    let EventBody::Meter(m) = event.body else {
+        unreachable!()
+    };
     assert_eq!(m.energy_kwh, Some(12.345));
     assert_eq!(m.power_kw, Some(7.4));
 
@@ -138,31 +149,43 @@ async fn a_charger_boots_heartbeats_reports_and_answers_commands_one_call_at_a_t
         kind: CommandKind::Reset(ResetArgs { hard: false }),
     };
     let d1 = gw.dispatcher.clone();
-    let first = tokio::spawn(async move { d1.dispatch(CHARGER, start, Duration::from_secs(5)).await });
+    let first =
+        tokio::spawn(async move { d1.dispatch(CHARGER, start, Duration::from_secs(5)).await });
     let remote_start = next_json(&mut cp).await;
     assert_eq!(remote_start[0], 2);
     assert_eq!(remote_start[2], "RemoteStartTransaction");
     assert_eq!(remote_start[3], json!({"connectorId": 1, "idTag": "TAG1"}));
     let d2 = gw.dispatcher.clone();
-    let second = tokio::spawn(async move { d2.dispatch(CHARGER, reset, Duration::from_secs(5)).await });
+    let second =
+        tokio::spawn(async move { d2.dispatch(CHARGER, reset, Duration::from_secs(5)).await });
     let held = tokio::time::timeout(Duration::from_millis(300), cp.next()).await;
-    assert!(held.is_err(), "a second CALL went out while one was outstanding: {held:?}");
+    assert!(
+        held.is_err(),
+        "a second CALL went out while one was outstanding: {held:?}"
+    );
 
     let id = remote_start[1].as_str().unwrap().to_owned();
-    cp.send(Message::text(json!([3, id, {"status": "Accepted"}]).to_string()))
-        .await
-        .unwrap();
+    cp.send(Message::text(
+        json!([3, id, {"status": "Accepted"}]).to_string(),
+    ))
+    .await
+    .unwrap();
     let result = first.await.unwrap();
     assert_eq!(result.status, CommandStatus::Accepted);
     assert_eq!(result.command_id, "c1");
 
     let reset_call = next_json(&mut cp).await;
     assert_eq!(reset_call[2], "Reset");
-    assert_ne!(reset_call[1], remote_start[1], "every CALL gets a fresh message id");
+    assert_ne!(
+        reset_call[1], remote_start[1],
+        "every CALL gets a fresh message id"
+    );
     let id = reset_call[1].as_str().unwrap().to_owned();
-    cp.send(Message::text(json!([3, id, {"status": "Rejected"}]).to_string()))
-        .await
-        .unwrap();
+    cp.send(Message::text(
+        json!([3, id, {"status": "Rejected"}]).to_string(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(second.await.unwrap().status, CommandStatus::Rejected);
 
     cp.close(None).await.unwrap();
@@ -173,9 +196,21 @@ async fn a_charger_boots_heartbeats_reports_and_answers_commands_one_call_at_a_t
 #[tokio::test]
 async fn start_and_stop_transaction_get_a_gateway_id_and_the_stop_is_acknowledged_after_upstream() {
     let mut gw = gateway(false).await;
-    let (mut cp, _) = connect(gw.http, "/ocpp/CP%209", "ocpp1.6", None).await.unwrap();
-    call(&mut cp, "1", "BootNotification", json!({"chargePointVendor": "A", "chargePointModel": "B"})).await;
-    assert_eq!(gw.event("online").await.charger, "CP 9", "the id is percent-decoded");
+    let (mut cp, _) = connect(gw.http, "/ocpp/CP%209", "ocpp1.6", None)
+        .await
+        .unwrap();
+    call(
+        &mut cp,
+        "1",
+        "BootNotification",
+        json!({"chargePointVendor": "A", "chargePointModel": "B"}),
+    )
+    .await;
+    assert_eq!(
+        gw.event("online").await.charger,
+        "CP 9",
+        "the id is percent-decoded"
+    );
     let started = call(
         &mut cp,
         "2",
@@ -192,7 +227,10 @@ async fn start_and_stop_transaction_get_a_gateway_id_and_the_stop_is_acknowledge
         json!({"transactionId": 1, "idTag": "T", "meterStop": 5000, "timestamp": NOW}),
     )
     .await;
-    assert_eq!(stopped, json!([3, "3", {"idTagInfo": {"status": "Accepted"}}]));
+    assert_eq!(
+        stopped,
+        json!([3, "3", {"idTagInfo": {"status": "Accepted"}}])
+    );
     let bill = gw.event("transaction").await;
     assert_eq!(bill.charger, "CP 9");
 }
@@ -200,20 +238,32 @@ async fn start_and_stop_transaction_get_a_gateway_id_and_the_stop_is_acknowledge
 #[tokio::test]
 async fn a_bad_password_is_refused_with_401_before_the_upgrade() {
     let gw = gateway(true).await;
-    let err = connect(gw.http, "/ocpp/CP-1", "ocpp1.6", Some(basic(CHARGER, b"wrong-password!!")))
+    let err = connect(
+        gw.http,
+        "/ocpp/CP-1",
+        "ocpp1.6",
+        Some(basic(CHARGER, b"wrong-password!!")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status_of(err), StatusCode::UNAUTHORIZED);
+    let err = connect(gw.http, "/ocpp/CP-1", "ocpp1.6", None)
         .await
         .unwrap_err();
-    assert_eq!(status_of(err), StatusCode::UNAUTHORIZED);
-    let err = connect(gw.http, "/ocpp/CP-1", "ocpp1.6", None).await.unwrap_err();
     assert_eq!(status_of(err), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn an_unknown_charger_is_refused_with_404_before_the_upgrade() {
     let gw = gateway(true).await;
-    let err = connect(gw.http, "/ocpp/NOPE", "ocpp1.6", Some(basic("NOPE", PASSWORD)))
-        .await
-        .unwrap_err();
+    let err = connect(
+        gw.http,
+        "/ocpp/NOPE",
+        "ocpp1.6",
+        Some(basic("NOPE", PASSWORD)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(status_of(err), StatusCode::NOT_FOUND);
 }
 
@@ -260,13 +310,18 @@ async fn with_no_common_subprotocol_the_handshake_completes_without_the_header_t
             .unwrap();
         rest.extend_from_slice(&buf[..n]);
     }
-    assert!(rest.is_empty() || rest[0] == 0x88, "expected a Close frame, got {rest:02x?}");
+    assert!(
+        rest.is_empty() || rest[0] == 0x88,
+        "expected a Close frame, got {rest:02x?}"
+    );
 }
 
 #[tokio::test]
 async fn the_servers_preference_order_picks_the_subprotocol() {
     let gw = gateway(false).await;
-    let (_cp, protocol) = connect(gw.http, "/ocpp/CP-1", "ocpp2.0.1, ocpp1.6", None).await.unwrap();
+    let (_cp, protocol) = connect(gw.http, "/ocpp/CP-1", "ocpp2.0.1, ocpp1.6", None)
+        .await
+        .unwrap();
     assert_eq!(protocol.as_deref(), Some("ocpp1.6"));
 }
 

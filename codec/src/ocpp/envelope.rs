@@ -118,7 +118,10 @@ impl Envelope {
     /// An envelope from its framing and the fixed bytes between marker and length field.
     pub fn new(frame: FrameSpec, header: Vec<u8>) -> Result<Self, EnvelopeError> {
         let marker_len = frame.marker().map_or(0, <[u8]>::len);
-        let expected = frame.length().length_field_offset().saturating_sub(marker_len);
+        let expected = frame
+            .length()
+            .length_field_offset()
+            .saturating_sub(marker_len);
         if header.len() != expected {
             return Err(EnvelopeError::HeaderLength {
                 expected,

@@ -23,9 +23,9 @@ use crate::command::Command;
 use crate::event::CommandResultData;
 use crate::frame::{FrameDecoder, FrameEvent};
 use crate::plugin::{
-    CodecConnection, Credential, DecodedFrame, DeferredKind, DeferredReply, Detect,
-    EncodedCommand, FrameError, Inbound, LivenessPolicy, LoginInfo, PluginError, Refusal,
-    RejectedFrame, ReplyOutcome, ReplyPlan, VendorCodec,
+    CodecConnection, Credential, DecodedFrame, DeferredKind, DeferredReply, Detect, EncodedCommand,
+    FrameError, Inbound, LivenessPolicy, LoginInfo, PluginError, Refusal, RejectedFrame,
+    ReplyOutcome, ReplyPlan, VendorCodec,
 };
 
 /// Registry name of the WebSocket codec.
@@ -312,19 +312,22 @@ impl CodecConnection for OcppConnection {
                     }
                 }))
             }
-            Framing::Envelope { envelope, decoder } => loop {
-                let event = decoder
-                    .decode(src)
-                    .map_err(|_| PluginError::Corrupt(FrameError::Malformed {
+            Framing::Envelope { envelope, decoder } => {
+                let event = decoder.decode(src).map_err(|_| {
+                    PluginError::Corrupt(FrameError::Malformed {
                         field: "envelope",
                         offset: 0,
-                    }))?;
+                    })
+                })?;
                 let Some(event) = event else {
                     return Ok(None);
                 };
                 let error = match event {
                     FrameEvent::Frame { bytes, .. } => {
-                        let text = envelope.payload(&bytes).unwrap_or_default().to_vec();
+                        let text = envelope
+                            .payload(&bytes)
+                            .map(|p| bytes.slice_ref(p))
+                            .unwrap_or_default();
                         let inbound = self.session.on_message(bytes, &text);
                         return Ok(Some(match inbound {
                             Inbound::Frame(frame) => Inbound::Frame(self.wrap_frame(frame)),
@@ -355,11 +358,11 @@ impl CodecConnection for OcppConnection {
                     FrameEvent::Corrupted { skipped, .. } => FrameError::Resync { skipped },
                     FrameEvent::Truncated { dropped } => FrameError::Resync { skipped: dropped },
                 };
-                return Ok(Some(Inbound::Rejected(RejectedFrame {
+                Ok(Some(Inbound::Rejected(RejectedFrame {
                     raw: Bytes::new(),
                     error,
-                })));
-            },
+                })))
+            }
         }
     }
 
@@ -397,5 +400,92 @@ impl CodecConnection for OcppConnection {
     fn command_result(&self, command: &Command, reply: &DecodedFrame) -> CommandResultData {
         self.session
             .command_result(command, self.text_of(&reply.raw))
+    }
+}
+
+/// Registers the OCPP codecs a gateway serves by default: `ocpp` (WebSocket) and the raw-TCP presets
+/// `ocpp-tcp` and `ocpp-tcp-alt`, all with the same session settings and clock.
+pub fn register_defaults(
+    registry: &crate::plugin::CodecRegistry,
+    config: &SessionConfig,
+    clock: &WallClock,
+) {
+    registry.register(Arc::new(OcppCodec::websocket(
+        config.clone(),
+        clock.clone(),
+    )));
+    registry.register(Arc::new(OcppCodec::raw_tcp(
+        super::envelope::OCPP_TCP,
+        Envelope::ocpp_tcp(),
+        config.clone(),
+        clock.clone(),
+    )));
+    registry.register(Arc::new(OcppCodec::raw_tcp(
+        super::envelope::OCPP_TCP_ALT,
+        Envelope::ocpp_tcp_alt(),
+        config.clone(),
+        clock.clone(),
+    )));
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn ws_connection() -> Box<dyn CodecConnection> {
+        OcppCodec::websocket(SessionConfig::default(), Arc::new(String::new)).connect()
+    }
+
+    #[test]
+    fn the_connect_record_is_the_websocket_login_with_the_handshake_password() {
+        let mut conn = ws_connection();
+        let mut buf =
+            BytesMut::from(&bridge_connect(OcppVersion::V16, "CP 1", Some(b"p:w\xff"))[..]);
+        let Ok(Some(Inbound::Frame(frame))) = conn.decode(&mut buf) else {
+            panic!("expected the login frame")
+        };
+        let login = frame.login.unwrap();
+        assert_eq!(login.charger_id, "CP 1");
+        assert_eq!(
+            login.credential,
+            Credential::Secret(Bytes::from_static(b"p:w\xff"))
+        );
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn outbound_records_split_back_into_messages_whatever_the_read_sizes() {
+        let mut stream = BytesMut::new();
+        stream.extend_from_slice(&bridge_text(b"[3,\"1\",{}]"));
+        stream.extend_from_slice(&bridge_text(b"[3,\"2\",{}]"));
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for byte in stream {
+            buf.extend_from_slice(&[byte]);
+            while let Some((kind, body)) = bridge_split(&mut buf) {
+                assert_eq!(kind, BRIDGE_TEXT);
+                out.push(body);
+            }
+        }
+        assert_eq!(
+            out,
+            vec![
+                Bytes::from_static(b"[3,\"1\",{}]"),
+                Bytes::from_static(b"[3,\"2\",{}]")
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn no_byte_sequence_makes_either_transport_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let codec = OcppCodec::raw_tcp("ocpp-tcp", Envelope::ocpp_tcp(), SessionConfig::default(), Arc::new(String::new));
+            for mut conn in [ws_connection(), codec.connect()] {
+                let mut buf = BytesMut::from(&bytes[..]);
+                while let Ok(Some(_)) = conn.decode(&mut buf) {}
+            }
+        }
     }
 }

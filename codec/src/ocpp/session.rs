@@ -32,9 +32,7 @@ use super::normalize::{normalize_v16, v201::normalize_v201};
 use super::rpc::{self, Message, Reaction};
 use super::{answers, v16, v201, ErrorCode, OcppVersion, PayloadError};
 use crate::command::Command;
-use crate::event::{
-    CommandResultData, CommandStatus, EventBody, Observation, StatusNoticeData,
-};
+use crate::event::{CommandResultData, CommandStatus, EventBody, Observation, StatusNoticeData};
 use crate::plugin::{
     CorrelationKey, Credential, DecodedFrame, DeferredKind, DeferredReply, EncodedCommand,
     FrameError, Inbound, LoginInfo, PluginError, RejectedFrame, ReplyOutcome, ReplyPlan,
@@ -187,7 +185,11 @@ impl OcppSession {
                 self.on_call(raw.clone(), &call.id, &call.action, call.payload)
             }
             Ok(Message::Send(_)) => Inbound::Frame(DecodedFrame::new("SEND", raw, Vec::new())),
-            Ok(message @ (Message::CallResult(_) | Message::CallError(_) | Message::CallResultError(_))) => {
+            Ok(
+                message @ (Message::CallResult(_)
+                | Message::CallError(_)
+                | Message::CallResultError(_)),
+            ) => {
                 let label = if matches!(message, Message::CallResult(_)) {
                     LABEL_RESULT
                 } else {
@@ -208,7 +210,8 @@ impl OcppSession {
             return Inbound::Frame(self.transparent(raw, label, id, action, payload, is_boot));
         }
         if !is_boot && !self.booted && matches!(self.identity, Identity::Established(_)) {
-            let reply = self.error_frame(id, ErrorCode::SecurityError, "BootNotification first", None);
+            let reply =
+                self.error_frame(id, ErrorCode::SecurityError, "BootNotification first", None);
             let mut frame = DecodedFrame::new(label, raw, Vec::new());
             frame.reply = ReplyPlan::Immediate(reply);
             return Inbound::Frame(frame);
@@ -254,7 +257,9 @@ impl OcppSession {
                         .charge_box_serial_number
                         .clone()
                         .or_else(|| boot.charge_point_serial_number.clone())
-                        .ok_or(PayloadError::Typed("chargeBoxSerialNumber is required over raw TCP".into()))?;
+                        .ok_or(PayloadError::Typed(
+                            "chargeBoxSerialNumber is required over raw TCP".into(),
+                        ))?;
                     frame.login = Some(LoginInfo {
                         charger_id: serial.clone(),
                         credential: Credential::None,
@@ -270,9 +275,7 @@ impl OcppSession {
                     Some(self.boot_conf(id, v16::BootNotificationStatus::Accepted))
                 }
             }
-            v16::Request::Heartbeat(_) => {
-                Some(encode(id, &answers::heartbeat(&(self.clock)())))
-            }
+            v16::Request::Heartbeat(_) => Some(encode(id, &answers::heartbeat(&(self.clock)()))),
             v16::Request::StatusNotification(_) => {
                 Some(encode(id, &answers::status_notification()))
             }
@@ -394,8 +397,8 @@ impl OcppSession {
         description: &str,
         details: Option<&Value>,
     ) -> Bytes {
-        let text = rpc::encode_error(id, code, description, details, self.version)
-            .unwrap_or_default();
+        let text =
+            rpc::encode_error(id, code, description, details, self.version).unwrap_or_default();
         Bytes::from(text)
     }
 
@@ -405,7 +408,12 @@ impl OcppSession {
             .ok()
             .and_then(|t| rpc::parse(t, self.version).ok().map(|m| m.id().to_owned()))
             .unwrap_or_else(|| rpc::UNKNOWN_ID.to_owned());
-        self.error_frame(&id, ErrorCode::SecurityError, "BootNotification first", None)
+        self.error_frame(
+            &id,
+            ErrorCode::SecurityError,
+            "BootNotification first",
+            None,
+        )
     }
 
     /// The reply the gateway released: BootNotification.conf (raw-TCP login) or StopTransaction.conf (billing
@@ -417,7 +425,8 @@ impl OcppSession {
     ) -> Result<Option<Bytes>, PluginError> {
         match reply.kind {
             DeferredKind::Login => {
-                let id = std::str::from_utf8(&reply.context).map_err(|_| PluginError::BadReplyContext)?;
+                let id = std::str::from_utf8(&reply.context)
+                    .map_err(|_| PluginError::BadReplyContext)?;
                 let status = if outcome == ReplyOutcome::Accepted {
                     self.booted = true;
                     v16::BootNotificationStatus::Accepted
@@ -441,13 +450,19 @@ impl OcppSession {
                     )));
                 }
                 let status = (*flag != 0).then_some(v16::AuthorizationStatus::Accepted);
-                Ok(Some(Bytes::from(encode(id, &answers::stop_transaction(status)))))
+                Ok(Some(Bytes::from(encode(
+                    id,
+                    &answers::stop_transaction(status),
+                ))))
             }
         }
     }
 
     /// Encodes a normalized command as a CALL with a fresh message id (the correlation key of its reply).
-    pub fn encode_command(&mut self, command: &Command) -> Result<(String, EncodedCommand), PluginError> {
+    pub fn encode_command(
+        &mut self,
+        command: &Command,
+    ) -> Result<(String, EncodedCommand), PluginError> {
         let call = match self.version {
             OcppVersion::V16 => command::to_v16_call(&command.kind),
             OcppVersion::V201 | OcppVersion::V21 => {
@@ -499,18 +514,22 @@ impl OcppSession {
                     .ok()
                     .and_then(|c| v16::Action::from_name(c.action))
                 {
-                    Some(action) => command::v16_result(&command.id, &command.kind, action, &result),
-                    None => failed("no OCPP action for this command"),
-                },
-                OcppVersion::V201 | OcppVersion::V21 => match command::to_v201_call(&command.kind, 0)
-                    .ok()
-                    .and_then(|c| v201::Action::from_name(c.action))
-                {
                     Some(action) => {
-                        command::v201_result(&command.id, &command.kind, action, &result)
+                        command::v16_result(&command.id, &command.kind, action, &result)
                     }
                     None => failed("no OCPP action for this command"),
                 },
+                OcppVersion::V201 | OcppVersion::V21 => {
+                    match command::to_v201_call(&command.kind, 0)
+                        .ok()
+                        .and_then(|c| v201::Action::from_name(c.action))
+                    {
+                        Some(action) => {
+                            command::v201_result(&command.id, &command.kind, action, &result)
+                        }
+                        None => failed("no OCPP action for this command"),
+                    }
+                }
             },
             Message::CallError(error) | Message::CallResultError(error) => {
                 command::error_result(&command.id, &command.kind, &error)
@@ -534,7 +553,9 @@ fn rejected(raw: Bytes, field: &'static str, offset: usize) -> Inbound {
 /// The metric label of an action: its canonical name when known, `unknown` otherwise (never the charger's text).
 fn action_label(version: OcppVersion, action: &str) -> &'static str {
     match version {
-        OcppVersion::V16 => v16::Action::from_name(action).map_or(LABEL_UNKNOWN, v16::Action::as_str),
+        OcppVersion::V16 => {
+            v16::Action::from_name(action).map_or(LABEL_UNKNOWN, v16::Action::as_str)
+        }
         OcppVersion::V201 | OcppVersion::V21 => {
             v201::Action::from_name(action).map_or(LABEL_UNKNOWN, v201::Action::as_str)
         }

@@ -204,7 +204,11 @@ async fn bridge(
 ) {
     let conn_id = ctx.conn_ids.fetch_add(1, Ordering::Relaxed);
     let (ours, pipeline_side) = tokio::io::duplex(BRIDGE_PIPE);
-    let connection = tokio::spawn(run_connection(pipeline_side, conn_id, ctx.connection.clone()));
+    let connection = tokio::spawn(run_connection(
+        pipeline_side,
+        conn_id,
+        ctx.connection.clone(),
+    ));
     let (mut from_pipeline, mut to_pipeline) = tokio::io::split(ours);
     let hello = bridge_connect(version, &charger_id, password.as_deref());
     if to_pipeline.write_all(&hello).await.is_err() {

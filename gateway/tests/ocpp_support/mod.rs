@@ -15,8 +15,7 @@ use chargegate::pipeline::route::ChannelRouter;
 use chargegate::pipeline::timing_wheel::{TimingWheel, DEFAULT_SLOTS};
 use chargegate::session::{CommandDispatcher, PendingConfig, SessionRegistry};
 use chargegate_codec::event::Event;
-use chargegate_codec::ocpp::envelope::{Envelope, PRESET_NAMES};
-use chargegate_codec::ocpp::plugin::OcppCodec;
+use chargegate_codec::ocpp::plugin::register_defaults;
 use chargegate_codec::ocpp::session::{SessionConfig, WallClock};
 use chargegate_codec::plugin::CodecRegistry;
 use tokio::net::TcpListener;
@@ -54,11 +53,7 @@ fn clock() -> WallClock {
 /// otherwise open mode.
 pub async fn gateway(registry: bool) -> Gateway {
     let codecs = Arc::new(CodecRegistry::new());
-    codecs.register(Arc::new(OcppCodec::websocket(SessionConfig::default(), clock())));
-    for name in PRESET_NAMES {
-        let envelope = Envelope::preset(name).unwrap();
-        codecs.register(Arc::new(OcppCodec::raw_tcp(name, envelope, SessionConfig::default(), clock())));
-    }
+    register_defaults(&codecs, &SessionConfig::default(), &clock());
     let registry = registry.then(|| {
         let text = format!(
             "{CHARGER},s1,ocpp,{}\n{TCP_CHARGER},s2,,\n",
@@ -143,5 +138,8 @@ pub fn basic(id: &str, password: &[u8]) -> String {
     use base64::Engine;
     let mut plain = format!("{id}:").into_bytes();
     plain.extend_from_slice(password);
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(plain))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(plain)
+    )
 }

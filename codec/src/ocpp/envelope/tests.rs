@@ -13,8 +13,7 @@ const HEARTBEAT: &[u8] = br#"[2,"1","Heartbeat",{}]"#;
 
 /// id: ocpp-tcp-heartbeat
 /// source: docs/protocols/ocpp-tcp.md (CRC computed independently with a bitwise CRC-16/XMODEM)
-const OCPP_TCP_HEARTBEAT: &str =
-    "4f43 0016 5b322c2231222c22486561727462656174222c7b7d5d 2e61";
+const OCPP_TCP_HEARTBEAT: &str = "4f43 0016 5b322c2231222c22486561727462656174222c7b7d5d 2e61";
 
 /// id: ocpp-tcp-alt-heartbeat
 /// source: docs/protocols/ocpp-tcp.md (CRC computed independently with zlib's CRC-32)
@@ -84,10 +83,19 @@ fn the_second_preset_differs_from_the_default_in_every_parameter() {
     let (a, b) = (Envelope::ocpp_tcp(), Envelope::ocpp_tcp_alt());
     let (fa, fb) = (a.frame_spec(), b.frame_spec());
     assert_ne!(fa.marker(), fb.marker());
-    assert_ne!(fa.length().length_field_offset(), fb.length().length_field_offset());
-    assert_ne!(fa.length().length_field_length(), fb.length().length_field_length());
+    assert_ne!(
+        fa.length().length_field_offset(),
+        fb.length().length_field_offset()
+    );
+    assert_ne!(
+        fa.length().length_field_length(),
+        fb.length().length_field_length()
+    );
     assert_ne!(fa.length().byte_order(), fb.length().byte_order());
-    assert_ne!(fa.length().length_adjustment(), fb.length().length_adjustment());
+    assert_ne!(
+        fa.length().length_adjustment(),
+        fb.length().length_adjustment()
+    );
     let (ca, cb) = (fa.crc().unwrap(), fb.crc().unwrap());
     assert_ne!(ca.algorithm, cb.algorithm);
     assert_ne!(ca.start, cb.start);

@@ -13,7 +13,12 @@ fn session(identity: Identity, mode: AnswerMode) -> OcppSession {
         mode,
         ..SessionConfig::default()
     };
-    OcppSession::new(OcppVersion::V16, identity, config, Arc::new(|| NOW.to_owned()))
+    OcppSession::new(
+        OcppVersion::V16,
+        identity,
+        config,
+        Arc::new(|| NOW.to_owned()),
+    )
 }
 
 fn ws() -> OcppSession {
@@ -36,7 +41,10 @@ fn reply(frame: &DecodedFrame) -> Value {
 }
 
 fn boot(s: &mut OcppSession) {
-    send(s, json!([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]));
+    send(
+        s,
+        json!([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]),
+    );
 }
 
 #[test]
@@ -44,14 +52,23 @@ fn a_call_before_the_boot_notification_is_answered_security_error() {
     let mut s = ws();
     let frame = send(&mut s, json!([2, "h1", "Heartbeat", {}]));
     assert_eq!(reply(&frame)[2], "SecurityError");
-    assert!(frame.observations.is_empty(), "a refused CALL produces no events");
+    assert!(
+        frame.observations.is_empty(),
+        "a refused CALL produces no events"
+    );
 }
 
 #[test]
 fn the_boot_notification_is_accepted_with_the_configured_heartbeat_interval() {
     let mut s = ws();
-    let frame = send(&mut s, json!([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]));
-    assert_eq!(reply(&frame), json!([3, "b", {"status": "Accepted", "currentTime": NOW, "interval": 120}]));
+    let frame = send(
+        &mut s,
+        json!([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]),
+    );
+    assert_eq!(
+        reply(&frame),
+        json!([3, "b", {"status": "Accepted", "currentTime": NOW, "interval": 120}])
+    );
     assert!(s.is_booted());
     assert_eq!(frame.observations.len(), 1);
 }
@@ -60,9 +77,15 @@ fn the_boot_notification_is_accepted_with_the_configured_heartbeat_interval() {
 fn schema_violations_get_the_callerror_code_the_spec_names() {
     let mut s = ws();
     boot(&mut s);
-    let missing = send(&mut s, json!([2, "1", "StatusNotification", {"connectorId": 1}]));
+    let missing = send(
+        &mut s,
+        json!([2, "1", "StatusNotification", {"connectorId": 1}]),
+    );
     assert_eq!(reply(&missing)[2], "OccurenceConstraintViolation");
-    let wrong_type = send(&mut s, json!([2, "2", "StatusNotification", {"connectorId": "one", "errorCode": "NoError", "status": "Available"}]));
+    let wrong_type = send(
+        &mut s,
+        json!([2, "2", "StatusNotification", {"connectorId": "one", "errorCode": "NoError", "status": "Available"}]),
+    );
     assert_eq!(reply(&wrong_type)[2], "TypeConstraintViolation");
     let unknown = send(&mut s, json!([2, "3", "Teleport", {}]));
     assert_eq!(reply(&unknown)[2], "NotImplemented");
@@ -86,7 +109,10 @@ fn a_frame_that_is_not_json_is_answered_with_id_minus_one() {
 fn an_unknown_message_type_is_ignored_in_1_6() {
     let mut s = ws();
     let text = r#"[7,"x","Heartbeat",{}]"#;
-    assert!(matches!(s.on_message(Bytes::from(text), text.as_bytes()), Inbound::Rejected(_)));
+    assert!(matches!(
+        s.on_message(Bytes::from(text), text.as_bytes()),
+        Inbound::Rejected(_)
+    ));
 }
 
 #[test]
@@ -114,10 +140,16 @@ fn the_stop_transaction_ack_waits_for_upstream_and_a_failure_makes_the_charger_r
     let ReplyPlan::Deferred(deferred) = &frame.reply else {
         panic!("the ack must be deferred")
     };
-    let ok = s.deferred(deferred, ReplyOutcome::Accepted).unwrap().unwrap();
+    let ok = s
+        .deferred(deferred, ReplyOutcome::Accepted)
+        .unwrap()
+        .unwrap();
     let ok: Value = serde_json::from_slice(&ok).unwrap();
     assert_eq!(ok, json!([3, "t", {"idTagInfo": {"status": "Accepted"}}]));
-    let failed = s.deferred(deferred, ReplyOutcome::Rejected).unwrap().unwrap();
+    let failed = s
+        .deferred(deferred, ReplyOutcome::Rejected)
+        .unwrap()
+        .unwrap();
     let failed: Value = serde_json::from_slice(&failed).unwrap();
     assert_eq!(failed[2], "InternalError");
 }
@@ -127,16 +159,28 @@ fn local_answers_cover_authorize_meter_values_and_data_transfer() {
     let mut s = ws();
     boot(&mut s);
     let auth = send(&mut s, json!([2, "a", "Authorize", {"idTag": "T"}]));
-    assert_eq!(reply(&auth), json!([3, "a", {"idTagInfo": {"status": "Accepted"}}]));
-    let mv = send(&mut s, json!([2, "m", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": "1000"}]}]}]));
+    assert_eq!(
+        reply(&auth),
+        json!([3, "a", {"idTagInfo": {"status": "Accepted"}}])
+    );
+    let mv = send(
+        &mut s,
+        json!([2, "m", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": NOW, "sampledValue": [{"value": "1000"}]}]}]),
+    );
     assert_eq!(reply(&mv), json!([3, "m", {}]));
-    let dt = send(&mut s, json!([2, "d", "DataTransfer", {"vendorId": "acme"}]));
+    let dt = send(
+        &mut s,
+        json!([2, "d", "DataTransfer", {"vendorId": "acme"}]),
+    );
     assert_eq!(reply(&dt), json!([3, "d", {"status": "Accepted"}]));
 }
 
 #[test]
 fn transparent_mode_answers_nothing_and_forwards_the_call() {
-    let mut s = session(Identity::Established("CP-1".into()), AnswerMode::Transparent);
+    let mut s = session(
+        Identity::Established("CP-1".into()),
+        AnswerMode::Transparent,
+    );
     let frame = send(&mut s, json!([2, "h", "Heartbeat", {}]));
     assert_eq!(frame.reply, ReplyPlan::None);
     let EventBody::Notice(notice) = &frame.observations[0].body else {
@@ -149,7 +193,10 @@ fn transparent_mode_answers_nothing_and_forwards_the_call() {
 #[test]
 fn over_raw_tcp_the_boot_notification_is_the_login_and_names_the_charger() {
     let mut s = session(Identity::FromBoot, AnswerMode::Local);
-    let frame = send(&mut s, json!([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B", "chargeBoxSerialNumber": "SN-1"}]));
+    let frame = send(
+        &mut s,
+        json!([2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B", "chargeBoxSerialNumber": "SN-1"}]),
+    );
     assert_eq!(frame.login.as_ref().unwrap().charger_id, "SN-1");
     let ReplyPlan::Deferred(login) = &frame.reply else {
         panic!("the boot reply waits for the auth decision")
@@ -172,8 +219,18 @@ fn commands_get_fresh_message_ids_and_replies_map_to_results() {
     assert!(encoded.single_outstanding);
     let call: Value = serde_json::from_slice(&encoded.bytes).unwrap();
     assert_eq!(call, json!([2, id1, "Reset", {"type": "Hard"}]));
-    let ok = s.command_result(&reset, json!([3, id1, {"status": "Accepted"}]).to_string().as_bytes());
+    let ok = s.command_result(
+        &reset,
+        json!([3, id1, {"status": "Accepted"}])
+            .to_string()
+            .as_bytes(),
+    );
     assert_eq!(ok.status, CommandStatus::Accepted);
-    let err = s.command_result(&reset, json!([4, id1, "NotImplemented", "", {}]).to_string().as_bytes());
+    let err = s.command_result(
+        &reset,
+        json!([4, id1, "NotImplemented", "", {}])
+            .to_string()
+            .as_bytes(),
+    );
     assert_eq!(err.status, CommandStatus::NotSupported);
 }
