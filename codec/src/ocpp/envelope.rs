@@ -1,237 +1,251 @@
-//! OCPP-like JSON over raw TCP: an OCPP-J array (`[2,"id","Action",{…}]`) inside a vendor's binary envelope —
-//! start marker, length field, CRC — declared in config, so a new brand's envelope needs no Rust.
+//! OCPP-like JSON over raw TCP: a binary envelope declared as data whose payload is one OCPP-J array.
 //!
-//! An [`EnvelopeSpec`] is a [`FrameSpec`] (the same Netty-exact length field, marker resync and CRC options the YKC
-//! framing uses) plus the fixed header bytes between the marker and the length field. The JSON is everything after
-//! the length field up to the CRC. [`EnvelopeDecoder`] yields each JSON payload or a rejected frame with its bytes;
-//! the OCPP layer ([`super::rpc`]) takes it from there. `docs/protocols/ocpp-tcp.md` has hex examples of both
-//! presets and how to declare your own.
+//! Some chargers speak OCPP's JSON messages over a plain TCP socket inside a vendor envelope (a start marker, a
+//! length field, a CRC). An [`Envelope`] describes such an envelope with the generic framing layer's
+//! [`FrameSpec`] plus the fixed `header` bytes that sit between the marker and the length field, so a vendor's
+//! envelope is a few lines of TOML and no Rust. Frame layout:
+//!
+//! ```text
+//! marker | header | length field | OCPP-J JSON text | CRC
+//! ```
+//!
+//! Two presets ship: [`Envelope::ocpp_tcp`] (the default, codec `ocpp-tcp`) and [`Envelope::ocpp_tcp_alt`]
+//! (codec `ocpp-tcp-alt`), which differs from it in every parameter. `docs/protocols/ocpp-tcp.md` walks through
+//! both in hex. Framing, resync and CRC checking are the [`FrameDecoder`]'s, exactly as for YKC.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tokio_util::codec::Decoder;
 
 use crate::frame::{
-    ByteOrder, ConfigError, CrcAlgorithm, CrcMatch, CrcSpec, EncodeError, FrameDecoder, FrameError,
-    FrameEvent, FrameSpec, FrameStats, LengthFieldConfig,
+    ByteOrder, ConfigError, CrcAlgorithm, CrcSpec, EncodeError, FrameDecoder, FrameSpec,
+    LengthFieldConfig,
 };
+use crate::plugin::Detect;
 
-/// Largest envelope the presets accept, header and CRC included; OCPP messages are rarely above a few KiB.
-pub const PRESET_MAX_FRAME_LEN: usize = 16 * 1024;
+/// Codec name of the default preset.
+pub const OCPP_TCP: &str = "ocpp-tcp";
+/// Codec name of the second preset.
+pub const OCPP_TCP_ALT: &str = "ocpp-tcp-alt";
+/// The preset names, in registration order.
+pub const PRESET_NAMES: [&str; 2] = [OCPP_TCP, OCPP_TCP_ALT];
 
-/// A declared envelope: its framing, and the fixed bytes it writes between the marker and the length field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvelopeSpec {
-    /// Codec name the listener refers to (`ocpp-tcp`).
-    pub name: String,
-    /// Marker, length field and CRC.
-    pub framing: FrameSpec,
-    /// Bytes between the marker and the length field (a version byte, say); written as is, not checked on input.
-    #[serde(default)]
-    pub header: Vec<u8>,
+/// `ocpp-tcp` start marker: ASCII `OC`.
+const DEFAULT_MARKER: [u8; 2] = *b"OC";
+/// `ocpp-tcp`: the length field follows the marker.
+const DEFAULT_LENGTH_OFFSET: usize = 2;
+/// `ocpp-tcp`: 2-byte length.
+const DEFAULT_LENGTH_WIDTH: usize = 2;
+/// `ocpp-tcp`: the length counts the JSON only; the 2-byte CRC follows it (Netty adjustment +2).
+const DEFAULT_LENGTH_ADJUSTMENT: i64 = 2;
+/// `ocpp-tcp`: 2-byte length allows 65 535 bytes of JSON + 6 bytes of envelope.
+const DEFAULT_MAX_FRAME: usize = 65_541;
+/// `ocpp-tcp`: the CRC covers from the length field on (the marker is not covered).
+const DEFAULT_CRC_START: usize = 2;
+
+/// `ocpp-tcp-alt` start marker.
+const ALT_MARKER: [u8; 3] = [0xAB, 0xCD, 0xEF];
+/// `ocpp-tcp-alt` header: one envelope-version byte between marker and length.
+const ALT_HEADER: [u8; 1] = [0x01];
+/// `ocpp-tcp-alt`: length at offset 4 (after marker and version).
+const ALT_LENGTH_OFFSET: usize = 4;
+/// `ocpp-tcp-alt`: 4-byte length.
+const ALT_LENGTH_WIDTH: usize = 4;
+/// `ocpp-tcp-alt`: the length counts the whole frame (Netty adjustment −(offset + width)).
+const ALT_LENGTH_ADJUSTMENT: i64 = -((ALT_LENGTH_OFFSET + ALT_LENGTH_WIDTH) as i64);
+/// `ocpp-tcp-alt`: at most 1 MiB per frame.
+const ALT_MAX_FRAME: usize = 1024 * 1024;
+
+/// Why an envelope declaration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The framing parameters themselves are invalid.
+    #[error(transparent)]
+    Frame(#[from] ConfigError),
+    /// `header` must fill exactly the bytes between the marker and the length field.
+    #[error("header has {got} bytes, but {expected} sit between the marker and the length field")]
+    HeaderLength {
+        /// `length_field_offset − marker length`.
+        expected: usize,
+        /// Bytes declared.
+        got: usize,
+    },
+    /// The payload must be the whole frame: `initial_bytes_to_strip` must be 0.
+    #[error("initial_bytes_to_strip must be 0 for an OCPP envelope")]
+    Strip,
+    /// The CRC must directly follow the JSON: `end_gap` must be 0.
+    #[error("crc.end_gap must be 0 for an OCPP envelope")]
+    EndGap,
 }
 
-impl EnvelopeSpec {
-    /// The default preset `ocpp-tcp`: marker `0xAA`; a 2-byte big-endian length at offset 1 counting the JSON bytes;
-    /// CRC-16/MODBUS over length field and JSON, low byte first.
+impl EnvelopeError {
+    /// Stable label for config errors and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EnvelopeError::Frame(_) => "frame_config",
+            EnvelopeError::HeaderLength { .. } => "header_length",
+            EnvelopeError::Strip => "strip",
+            EnvelopeError::EndGap => "end_gap",
+        }
+    }
+}
+
+/// A declared OCPP-over-TCP envelope: framing plus fixed header bytes. Deserializes (validated) from TOML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawEnvelope")]
+pub struct Envelope {
+    frame: FrameSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    header: Vec<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvelope {
+    frame: FrameSpec,
+    #[serde(default)]
+    header: Vec<u8>,
+}
+
+impl TryFrom<RawEnvelope> for Envelope {
+    type Error = EnvelopeError;
+
+    fn try_from(raw: RawEnvelope) -> Result<Self, EnvelopeError> {
+        Envelope::new(raw.frame, raw.header)
+    }
+}
+
+impl Envelope {
+    /// An envelope from its framing and the fixed bytes between marker and length field.
+    pub fn new(frame: FrameSpec, header: Vec<u8>) -> Result<Self, EnvelopeError> {
+        let marker_len = frame.marker().map_or(0, <[u8]>::len);
+        let expected = frame
+            .length()
+            .length_field_offset()
+            .saturating_sub(marker_len);
+        if header.len() != expected {
+            return Err(EnvelopeError::HeaderLength {
+                expected,
+                got: header.len(),
+            });
+        }
+        if frame.length().initial_bytes_to_strip() != 0 {
+            return Err(EnvelopeError::Strip);
+        }
+        if frame.crc().is_some_and(|crc| crc.end_gap != 0) {
+            return Err(EnvelopeError::EndGap);
+        }
+        Ok(Envelope { frame, header })
+    }
+
+    /// The default preset `ocpp-tcp`: `"OC" | len u16 BE (JSON bytes) | JSON | CRC-16/XMODEM BE over len..JSON`.
     pub fn ocpp_tcp() -> Self {
-        let length = LengthFieldConfig::new(PRESET_MAX_FRAME_LEN, 1, 2, 2, 0)
-            .expect("preset constants are valid");
-        let framing = FrameSpec::new(length)
-            .with_marker([0xAA])
-            .expect("one-byte marker")
+        let length = LengthFieldConfig::new(
+            DEFAULT_MAX_FRAME,
+            DEFAULT_LENGTH_OFFSET,
+            DEFAULT_LENGTH_WIDTH,
+            DEFAULT_LENGTH_ADJUSTMENT,
+            0,
+        )
+        .unwrap_or_else(|_| unreachable!("preset constants are valid (tested)"))
+        .with_byte_order(ByteOrder::Big);
+        let frame = FrameSpec::new(length)
+            .with_marker(DEFAULT_MARKER)
+            .unwrap_or_else(|_| unreachable!("a two-byte marker is valid"))
             .with_crc(CrcSpec {
-                algorithm: CrcAlgorithm::Crc16Modbus,
-                start: 1,
+                algorithm: CrcAlgorithm::Crc16Xmodem,
+                start: DEFAULT_CRC_START,
                 end_gap: 0,
-                byte_order: ByteOrder::Little,
+                byte_order: ByteOrder::Big,
                 accept_either_order: false,
             });
-        EnvelopeSpec {
-            name: "ocpp-tcp".into(),
-            framing,
+        Envelope {
+            frame,
             header: Vec::new(),
         }
     }
 
-    /// A second preset, `ocpp-tcp-alt`, that differs in every parameter: marker `5A A5`; a version byte `01`; a
-    /// 4-byte **little-endian** length at offset 3 counting the **whole frame** (adjustment −7); CRC-32/ISO-HDLC over
-    /// the whole frame from the marker on, **big-endian**, the swapped order accepted.
+    /// The second preset `ocpp-tcp-alt`, different in every parameter: `AB CD EF | 01 | len u32 LE (whole frame)
+    /// | JSON | CRC-32/ISO-HDLC LE over the whole frame before it`.
     pub fn ocpp_tcp_alt() -> Self {
-        let length = LengthFieldConfig::new(PRESET_MAX_FRAME_LEN, 3, 4, -7, 0)
-            .expect("preset constants are valid")
-            .with_byte_order(ByteOrder::Little);
-        let framing = FrameSpec::new(length)
-            .with_marker([0x5A, 0xA5])
-            .expect("two-byte marker")
+        let length = LengthFieldConfig::new(
+            ALT_MAX_FRAME,
+            ALT_LENGTH_OFFSET,
+            ALT_LENGTH_WIDTH,
+            ALT_LENGTH_ADJUSTMENT,
+            0,
+        )
+        .unwrap_or_else(|_| unreachable!("preset constants are valid (tested)"))
+        .with_byte_order(ByteOrder::Little);
+        let frame = FrameSpec::new(length)
+            .with_marker(ALT_MARKER)
+            .unwrap_or_else(|_| unreachable!("a three-byte marker is valid"))
             .with_crc(CrcSpec {
                 algorithm: CrcAlgorithm::Crc32IsoHdlc,
                 start: 0,
                 end_gap: 0,
-                byte_order: ByteOrder::Big,
-                accept_either_order: true,
+                byte_order: ByteOrder::Little,
+                accept_either_order: false,
             });
-        EnvelopeSpec {
-            name: "ocpp-tcp-alt".into(),
-            framing,
-            header: vec![0x01],
+        Envelope {
+            frame,
+            header: ALT_HEADER.to_vec(),
         }
     }
 
-    /// The built-in presets by name.
-    pub fn preset(name: &str) -> Option<Self> {
+    /// A preset by codec name.
+    pub fn preset(name: &str) -> Option<Envelope> {
         match name {
-            "ocpp-tcp" => Some(Self::ocpp_tcp()),
-            "ocpp-tcp-alt" => Some(Self::ocpp_tcp_alt()),
+            OCPP_TCP => Some(Envelope::ocpp_tcp()),
+            OCPP_TCP_ALT => Some(Envelope::ocpp_tcp_alt()),
             _ => None,
         }
     }
 
-    /// Checks that the header fills exactly the space between marker and length field.
-    pub fn validate(&self) -> Result<(), EnvelopeError> {
-        let marker = self.framing.marker().map_or(0, <[u8]>::len);
-        let gap = self
-            .framing
-            .length()
-            .length_field_offset()
-            .checked_sub(marker);
-        if gap != Some(self.header.len()) {
-            return Err(EnvelopeError::HeaderSize {
-                expected: gap.unwrap_or(0),
-                got: self.header.len(),
-            });
-        }
-        if self.framing.length().initial_bytes_to_strip() != 0 {
-            return Err(EnvelopeError::Strip);
-        }
-        Ok(())
+    /// The framing parameters.
+    pub fn frame_spec(&self) -> &FrameSpec {
+        &self.frame
     }
 
-    /// Wraps one OCPP-J message (its JSON text) in the envelope.
-    pub fn encode(&self, json: &str) -> Result<Bytes, EnvelopeError> {
+    /// A fresh stream decoder for one connection.
+    pub fn decoder(&self) -> FrameDecoder {
+        FrameDecoder::new(self.frame.clone())
+    }
+
+    /// Wraps one OCPP-J JSON text in the envelope.
+    pub fn encode(&self, json: &[u8]) -> Result<Bytes, EncodeError> {
         let mut payload = Vec::with_capacity(self.header.len() + json.len());
         payload.extend_from_slice(&self.header);
-        payload.extend_from_slice(json.as_bytes());
-        Ok(self.framing.encode(&payload)?)
+        payload.extend_from_slice(json);
+        self.frame.encode(&payload)
     }
 
-    /// The JSON inside a whole frame as the decoder emits it.
-    fn payload(&self, frame: &Bytes) -> Option<Bytes> {
-        let start = self.framing.length().length_field_end_offset();
-        let crc = self.framing.crc().map_or(0, |c| c.algorithm.width_bytes());
+    /// The JSON text inside a whole frame as the decoder yields it; `None` if the frame is too short to hold the
+    /// envelope.
+    pub fn payload<'a>(&self, frame: &'a [u8]) -> Option<&'a [u8]> {
+        let start = self.frame.length().length_field_end_offset();
+        let crc = self.frame.crc().map_or(0, |c| c.algorithm.width_bytes());
         let end = frame.len().checked_sub(crc)?;
-        (start <= end).then(|| frame.slice(start..end))
+        frame.get(start..end)
     }
-}
 
-/// A declaration or encoding that cannot work.
-#[derive(Debug, thiserror::Error)]
-pub enum EnvelopeError {
-    /// The header does not fill the gap between marker and length field.
-    #[error("header must be {expected} bytes (between marker and length field), got {got}")]
-    HeaderSize {
-        /// Gap size.
-        expected: usize,
-        /// Header size.
-        got: usize,
-    },
-    /// Envelopes keep the whole frame (`initial_bytes_to_strip = 0`) so the CRC can be located.
-    #[error("initial_bytes_to_strip must be 0 for an OCPP envelope")]
-    Strip,
-    /// The framing refused the message.
-    #[error(transparent)]
-    Encode(#[from] EncodeError),
-    /// The framing declaration is invalid.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-}
-
-/// One outcome of [`EnvelopeDecoder`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvelopeItem {
-    /// The JSON text of one OCPP-J message (UTF-8 checked), and whether its CRC came in swapped order.
-    Message {
-        /// The JSON, a slice of the frame.
-        json: Bytes,
-        /// CRC match.
-        crc: CrcMatch,
-    },
-    /// A refused frame, with its bytes for the dead-letter topic; the stream goes on.
-    Rejected {
-        /// Stable kind: `crc_mismatch`, `too_long`, `corrupted`, `not_utf8`, `truncated`.
-        kind: &'static str,
-        /// The frame's bytes (empty when nothing was kept).
-        bytes: Bytes,
-    },
-    /// Bytes skipped while looking for the marker.
-    Skipped(usize),
-}
-
-impl EnvelopeItem {
-    /// The JSON text, for a message.
-    pub fn json(&self) -> Option<&str> {
-        match self {
-            EnvelopeItem::Message { json, .. } => std::str::from_utf8(json).ok(),
-            _ => None,
+    /// Whether a connection's first bytes start with this envelope's marker (sniffing listeners).
+    pub fn detect(&self, first_bytes: &[u8]) -> Detect {
+        let Some(marker) = self.frame.marker() else {
+            return Detect::NoMatch;
+        };
+        if first_bytes.len() < marker.len() {
+            if marker.starts_with(first_bytes) {
+                Detect::NeedMore
+            } else {
+                Detect::NoMatch
+            }
+        } else if first_bytes.starts_with(marker) {
+            Detect::Match
+        } else {
+            Detect::NoMatch
         }
     }
 }
 
-/// Cuts a byte stream into OCPP-J messages by a declared envelope; a `tokio_util` [`Decoder`] whose items never
-/// end the stream.
-#[derive(Debug)]
-pub struct EnvelopeDecoder {
-    spec: EnvelopeSpec,
-    framer: FrameDecoder,
-}
-
-impl EnvelopeDecoder {
-    /// A decoder for `spec` (validated).
-    pub fn new(spec: EnvelopeSpec) -> Result<Self, EnvelopeError> {
-        spec.validate()?;
-        let framer = FrameDecoder::new(spec.framing.clone());
-        Ok(EnvelopeDecoder { spec, framer })
-    }
-
-    /// Framing counters.
-    pub fn stats(&self) -> FrameStats {
-        self.framer.stats()
-    }
-
-    fn convert(&self, event: FrameEvent) -> EnvelopeItem {
-        match event {
-            FrameEvent::Frame { bytes, crc } => match self.spec.payload(&bytes) {
-                Some(json) if std::str::from_utf8(&json).is_ok() => {
-                    EnvelopeItem::Message { json, crc }
-                }
-                _ => EnvelopeItem::Rejected {
-                    kind: "not_utf8",
-                    bytes,
-                },
-            },
-            FrameEvent::CrcMismatch { bytes, .. } => EnvelopeItem::Rejected {
-                kind: "crc_mismatch",
-                bytes,
-            },
-            FrameEvent::Garbage { skipped } => EnvelopeItem::Skipped(skipped),
-            other => EnvelopeItem::Rejected {
-                kind: other.kind(),
-                bytes: Bytes::new(),
-            },
-        }
-    }
-}
-
-impl Decoder for EnvelopeDecoder {
-    type Item = EnvelopeItem;
-    type Error = FrameError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<EnvelopeItem>, FrameError> {
-        Ok(self.framer.decode(src)?.map(|e| self.convert(e)))
-    }
-
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<EnvelopeItem>, FrameError> {
-        Ok(self.framer.decode_eof(src)?.map(|e| self.convert(e)))
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,9 @@
 //! `decode_call` / `decode_response` (schema check against the vendored official schemas, then typed serde
 //! structs), then [`normalize`] into the crate's event model. The other way, [`command`] turns a normalized
 //! command into a CALL and its answer into a `command_result`, and [`answers`] builds the replies a gateway sends
-//! when it answers a charger itself. Everything is sans-I/O: time and ids come in as parameters.
+//! when it answers a charger itself. [`session`] is the per-connection logic (boot gate, local answers, message ids) that [`plugin`] serves
+//! as a gateway codec over the WebSocket bridge and over the raw-TCP [`envelope`]s. Everything is sans-I/O: time
+//! and ids come in as parameters.
 
 pub mod answers;
 pub mod basic_auth;
@@ -12,8 +14,10 @@ pub mod command;
 pub mod envelope;
 pub mod error;
 pub mod normalize;
+pub mod plugin;
 pub mod rpc;
 pub mod schema;
+pub mod session;
 pub mod v16;
 pub mod v201;
 pub mod validate;

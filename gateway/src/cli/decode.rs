@@ -8,8 +8,9 @@
 use std::io::Write;
 
 use bytes::BytesMut;
+use chargegate_codec::frame::FrameEvent;
 use chargegate_codec::gbt27930::{CanDecoder, RelayLayout, TpConfig, RELAY_FRAME_LEN};
-use chargegate_codec::ocpp::envelope::{EnvelopeDecoder, EnvelopeItem, EnvelopeSpec};
+use chargegate_codec::ocpp::envelope::{Envelope, OCPP_TCP, OCPP_TCP_ALT};
 use chargegate_codec::ocpp::{self, OcppVersion};
 use chargegate_codec::ykc::{self, StreamDecoder, StreamItem};
 use serde_json::{json, Value};
@@ -254,48 +255,58 @@ fn decode_ocpp_tcp(
     bytes: &[u8],
     p: &mut Printer<'_>,
 ) -> Result<(), DecodeCliError> {
-    let spec = match EnvelopeSpec::preset(&opts.envelope) {
-        Some(spec) => spec,
-        None => {
-            let text = std::fs::read_to_string(&opts.envelope).map_err(|e| {
+    let envelope = match opts.envelope.as_str() {
+        OCPP_TCP => Envelope::ocpp_tcp(),
+        OCPP_TCP_ALT => Envelope::ocpp_tcp_alt(),
+        path => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
                 DecodeCliError::Form(format!(
-                    "envelope {:?}: not a preset and not readable: {e}",
-                    opts.envelope
+                    "envelope {path:?}: not a preset and not readable: {e}"
                 ))
             })?;
             toml::from_str(&text)
-                .map_err(|e| DecodeCliError::Form(format!("envelope {:?}: {e}", opts.envelope)))?
+                .map_err(|e| DecodeCliError::Form(format!("envelope {path:?}: {e}")))?
         }
     };
-    let mut decoder =
-        EnvelopeDecoder::new(spec).map_err(|e| DecodeCliError::Form(e.to_string()))?;
+    let mut decoder = envelope.decoder();
     let total = bytes.len();
     let mut buf = BytesMut::from(bytes);
-    while let Some(item) = decoder
+    while let Some(event) = decoder
         .decode_eof(&mut buf)
         .map_err(|e| DecodeCliError::Form(e.to_string()))?
     {
         let end = total - buf.len();
-        match item {
-            EnvelopeItem::Message { ref json, .. } => {
-                let text = std::str::from_utf8(json).unwrap_or_default();
-                decode_ocpp_message(
-                    OcppVersion::V16,
-                    opts,
-                    text,
-                    json!({ "end_offset": end }),
-                    p,
-                )?;
+        match event {
+            FrameEvent::Frame { bytes, .. } => {
+                match envelope.payload(&bytes).map(std::str::from_utf8) {
+                    Some(Ok(text)) => decode_ocpp_message(
+                        OcppVersion::V16,
+                        opts,
+                        text,
+                        json!({ "end_offset": end }),
+                        p,
+                    )?,
+                    _ => p.error(
+                        "not_utf8",
+                        "envelope payload is not UTF-8 JSON".into(),
+                        json!({"end_offset": end, "hex": hex::encode_upper(&bytes)}),
+                    )?,
+                }
             }
-            EnvelopeItem::Rejected { kind, bytes } => p.error(
-                kind,
-                format!("envelope refused {} bytes", bytes.len()),
+            FrameEvent::CrcMismatch { bytes, .. } => p.error(
+                "crc_mismatch",
+                format!("envelope CRC mismatch over {} bytes", bytes.len()),
                 json!({"end_offset": end, "hex": hex::encode_upper(&bytes)}),
             )?,
-            EnvelopeItem::Skipped(n) => writeln!(
+            FrameEvent::Garbage { skipped } => writeln!(
                 p.out,
                 "{}",
-                json!({"skipped": n, "offset": end.saturating_sub(n)})
+                json!({"skipped": skipped, "offset": end.saturating_sub(skipped)})
+            )?,
+            other => p.error(
+                other.kind(),
+                format!("{other:?}"),
+                json!({ "end_offset": end }),
             )?,
         }
     }
@@ -484,10 +495,13 @@ mod tests {
 
     #[test]
     fn an_ocpp_tcp_capture_decodes_through_the_default_envelope() {
-        // `[2,"1","Heartbeat",{}]` in the `ocpp-tcp` preset (docs/protocols/ocpp-tcp.md), after two noise bytes.
+        // `[2,"1","Heartbeat",{}]` in the `ocpp-tcp` preset, after two noise bytes.
+        let frame = Envelope::ocpp_tcp()
+            .encode(br#"[2,"1","Heartbeat",{}]"#)
+            .unwrap();
         let (summary, lines) = run_to_string(
             DecodeProtocol::OcppTcp,
-            "0013 AA00165B322C2231222C22486561727462656174222C7B7D5DAFAB",
+            &format!("0013 {}", hex::encode_upper(frame)),
         );
         assert_eq!(
             summary,

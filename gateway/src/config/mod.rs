@@ -8,6 +8,7 @@
 mod args;
 mod check;
 mod listener;
+mod ocpp;
 mod overrides;
 mod sections;
 
@@ -17,6 +18,7 @@ pub use listener::{
     ListenerConfig, ListenerDefaults, ProxyProtocol, ResolvedListener, SniffMode, TlsConfig,
     DEFAULT_ACCEPT_BURST, DEFAULT_ACCEPT_RATE, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
 };
+pub use ocpp::{Ocpp, DEFAULT_SUBPROTOCOLS};
 pub use overrides::{env_overrides, Override, ENV_PREFIX, ENV_SEPARATOR};
 pub use sections::*;
 
@@ -110,6 +112,8 @@ pub struct Config {
     pub limits: Limits,
     /// Liveness timing.
     pub liveness: Liveness,
+    /// OCPP codecs and the OCPP-J route.
+    pub ocpp: Ocpp,
     /// MQTT.
     pub mqtt: Mqtt,
     /// Event sinks.
@@ -131,6 +135,7 @@ impl Default for Config {
             listeners: Listeners::default(),
             limits: Limits::default(),
             liveness: Liveness::default(),
+            ocpp: Ocpp::default(),
             mqtt: Mqtt::default(),
             sinks: Sinks::default(),
             http: Http::default(),

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod directory;
 mod health;
+pub mod ocpp_ws;
 
 pub use api::{CommandDispatcher, DispatchFuture, UnavailableDispatcher};
 pub use auth::{AdminAuth, LOOPBACK_ONLY_WARNING};
