@@ -117,7 +117,7 @@ pub async fn run(cfg: FleetConfig) -> Result<Report, FleetError> {
     let mut assign = MixAssigner::new(cfg.mix.clone());
     // Skip the assignments of earlier slices so a worker's chargers follow the whole run's mix.
     for _ in 0..cfg.first_index {
-        assign.next();
+        assign.assign();
     }
     let pace = if cfg.ramp > 0.0 {
         Duration::from_secs_f64(1.0 / cfg.ramp)
@@ -130,7 +130,7 @@ pub async fn run(cfg: FleetConfig) -> Result<Report, FleetError> {
             break;
         }
         let index = cfg.first_index + i;
-        let Some(protocol) = assign.next() else {
+        let Some(protocol) = assign.assign() else {
             break;
         };
         let mut rng = Rng::new(cfg.sim.seed, PLAN_STREAM + index);

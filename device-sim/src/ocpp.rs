@@ -46,7 +46,7 @@ const TCP_MARKER: u8 = b'O';
 enum Link {
     Ws(Box<WebSocketStream<TcpStream>>),
     Tcp {
-        read: FramedRead<OwnedReadHalf, FrameDecoder>,
+        read: Box<FramedRead<OwnedReadHalf, FrameDecoder>>,
         write: OwnedWriteHalf,
         envelope: Box<Envelope>,
     },
@@ -232,7 +232,11 @@ async fn connect(protocol: Protocol, sim: &Sim, id: &str) -> Result<Link, End> {
         None => {
             let envelope = Envelope::ocpp_tcp();
             let (read, write) = stream.into_split();
-            let read = FramedRead::with_capacity(read, envelope.decoder(), TCP_READ_BUFFER);
+            let read = Box::new(FramedRead::with_capacity(
+                read,
+                envelope.decoder(),
+                TCP_READ_BUFFER,
+            ));
             Ok(Link::Tcp {
                 read,
                 write,

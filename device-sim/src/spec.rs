@@ -151,7 +151,7 @@ impl Mix {
     /// How many of `n` chargers speak `p` under [`MixAssigner`] (exact, not sampled).
     pub fn count(&self, p: Protocol, n: u64) -> u64 {
         let mut a = MixAssigner::new(self.clone());
-        (0..n).filter(|_| a.next() == Some(p)).count() as u64
+        (0..n).filter(|_| a.assign() == Some(p)).count() as u64
     }
 }
 
@@ -195,7 +195,7 @@ impl MixAssigner {
     }
 
     /// The protocol of the next charger; `None` only if every weight is zero.
-    pub fn next(&mut self) -> Option<Protocol> {
+    pub fn assign(&mut self) -> Option<Protocol> {
         self.n += 1;
         let total = f64::from(self.mix.total().max(1));
         let n = self.n as f64;

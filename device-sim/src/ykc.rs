@@ -361,12 +361,11 @@ impl Pile<'_> {
             Message::BillingModelCheckReply(r) => {
                 self.take_reply(ft::BILLING_MODEL_CHECK_REPLY, seq, Some(r.pile), None);
             }
-            Message::TransactionConfirm(c) => {
+            Message::TransactionConfirm(c)
                 if self.take_reply(ft::TRANSACTION_CONFIRM, seq, None, Some(c.serial))
-                    && c.result != CONFIRM_OK
-                {
-                    self.sim.counters.mismatch(Mismatch::Refusal);
-                }
+                    && c.result != CONFIRM_OK =>
+            {
+                self.sim.counters.mismatch(Mismatch::Refusal);
             }
             Message::TimeSync(t) => {
                 let reply = Message::TimeSyncReply(t.clone());
