@@ -52,6 +52,9 @@ struct RunArgs {
     /// Heartbeat period while charging, drawn per beat (`6s-10s`).
     #[arg(long, default_value = "6s-10s", value_parser = spec::parse_duration_range)]
     heartbeat_charging: DurationRange,
+    /// One fixed heartbeat period for every state (sets both ranges above; the seed's flag).
+    #[arg(long, value_parser = spec::parse_duration)]
+    heartbeat: Option<Duration>,
     /// Fraction of chargers that plug in and charge (0–1).
     #[arg(long, default_value_t = 0.3)]
     charging_share: f64,
@@ -167,8 +170,12 @@ fn fleet_config(args: &RunArgs) -> FleetConfig {
         .then(|| Duration::from_secs_f64(ykc as f64 / args.load_rate));
     let sim = SimConfig {
         targets: args.target.clone(),
-        heartbeat_idle: args.heartbeat_idle,
-        heartbeat_charging: args.heartbeat_charging,
+        heartbeat_idle: args
+            .heartbeat
+            .map_or(args.heartbeat_idle, |d| DurationRange::new(d, d)),
+        heartbeat_charging: args
+            .heartbeat
+            .map_or(args.heartbeat_charging, |d| DurationRange::new(d, d)),
         telemetry_interval: args.telemetry_interval,
         load_interval,
         session_length: args.session_length,
