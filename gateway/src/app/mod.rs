@@ -15,14 +15,18 @@
 mod clock;
 mod handler;
 mod observer;
+mod ocpp;
 mod rest;
 mod router;
 
-pub use clock::{local_time, SystemLocalClock, DEFAULT_UTC_OFFSET_SECS};
+pub use clock::{
+    local_time, system_utc_clock, utc_rfc3339, SystemLocalClock, DEFAULT_UTC_OFFSET_SECS,
+};
 pub use handler::{connection_config, CodecHandler, CodecHandlerFactory, Shared};
 pub use observer::{MetricsObserver, LOGIN_DEADLINE};
 pub use rest::{SessionCommands, SessionDirectory};
-pub use router::BusRouter;
+pub use ocpp::{ocpp_route, register_ocpp_codecs, OcppRouteParts, OCPP_WS_CODEC};
+pub use router::{BusRouter, LateBusRouter};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,7 +78,8 @@ pub struct AppOptions {
     pub metrics: Metrics,
     /// Extra bus subscribers, called once while the bus is built.
     pub subscribers: Vec<BusSubscriber>,
-    /// `/ocpp/{chargerId}` and `/ws` routes; the placeholder answers 501.
+    /// Extra HTTP routes (e.g. `/ws`), merged beside the built-in `/ocpp/{chargerId}` route; the default is a
+    /// `/ws` placeholder answering 501. Must not route `/ocpp/{chargerId}` itself.
     pub hooks: Router,
     /// The chargers' local clock (YKC time sync and transaction serials).
     pub clock: Arc<dyn LocalClock>,
@@ -86,7 +91,7 @@ impl AppOptions {
         AppOptions {
             metrics,
             subscribers: Vec::new(),
-            hooks: http::placeholder_hooks(),
+            hooks: http::placeholder_ws_hook(),
             clock: Arc::new(SystemLocalClock::default()),
         }
     }
@@ -98,6 +103,7 @@ pub fn register_codecs(registry: &CodecRegistry, config: &Config, clock: Arc<dyn
     ykc.heartbeat = Duration::from_secs(config.liveness.ykc_heartbeat_secs);
     ykc.missed_heartbeats = config.liveness.ykc_missed_heartbeats;
     registry.register(Arc::new(YkcCodec::new(ykc)));
+    register_ocpp_codecs(registry, config, &system_utc_clock());
 }
 
 /// The login checker the configuration asks for: the registry file, or open mode (which warns loudly).
@@ -134,9 +140,23 @@ impl App {
         let (auth, registry) = authenticator(&config)?;
         let sessions = Arc::new(SessionRegistry::new(PendingConfig::default()));
         let metrics = options.metrics;
+        let late_router = Arc::new(LateBusRouter::default());
+        let ocpp = ocpp_route(
+            &config,
+            OcppRouteParts {
+                codecs: Arc::clone(&codecs),
+                sessions: Arc::clone(&sessions),
+                auth: Arc::clone(&auth),
+                registry: registry.clone(),
+                router: late_router.clone(),
+                metrics: metrics.clone(),
+            },
+            &shutdown,
+        );
         let shared_parts = (Arc::clone(&codecs), Arc::clone(&sessions), auth);
         let handler: crate::server::HandlerBuilder =
             Box::new(move |bus: &Arc<EventBus>, _: &Metrics| {
+                late_router.attach(Arc::clone(bus));
                 let (codecs, sessions, auth) = shared_parts;
                 Arc::new(CodecHandlerFactory::new(Shared {
                     codecs,
@@ -158,7 +178,7 @@ impl App {
                 command_timeout,
                 metrics.clone(),
             )),
-            hooks: options.hooks,
+            hooks: ocpp.merge(options.hooks),
             metrics: metrics.clone(),
             subscribers: options.subscribers,
         };
