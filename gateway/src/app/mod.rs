@@ -24,8 +24,8 @@ pub use clock::{
 };
 pub use handler::{connection_config, CodecHandler, CodecHandlerFactory, Shared};
 pub use observer::{MetricsObserver, LOGIN_DEADLINE};
-pub use rest::{SessionCommands, SessionDirectory};
 pub use ocpp::{ocpp_route, register_ocpp_codecs, OcppRouteParts, OCPP_WS_CODEC};
+pub use rest::{SessionCommands, SessionDirectory};
 pub use router::{BusRouter, LateBusRouter};
 
 use std::net::SocketAddr;

@@ -258,7 +258,12 @@ impl Driver {
         let late = self.ctx.clock.now_ms() >= self.pipeline.auth.deadline_ms();
         if authenticated && late && !self.conn.ready() {
             let charger = self.pipeline.normalize.charger();
-            tracing::info!(conn = self.conn_id, charger, code = "auth_timeout", "protocol session not established by the login deadline; closing");
+            tracing::info!(
+                conn = self.conn_id,
+                charger,
+                code = "auth_timeout",
+                "protocol session not established by the login deadline; closing"
+            );
             return Some(CloseReason::AuthTimeout);
         }
         None
