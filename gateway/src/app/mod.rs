@@ -18,6 +18,7 @@ mod observer;
 mod ocpp;
 mod rest;
 mod router;
+pub mod sniff;
 
 pub use clock::{
     local_time, system_utc_clock, utc_rfc3339, SystemLocalClock, DEFAULT_UTC_OFFSET_SECS,
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use chargegate_codec::gbt27930::plugin::{GbtRelayCodec, MonotonicMs};
 use chargegate_codec::plugin::CodecRegistry;
 use chargegate_codec::ykc::plugin::{LocalClock, YkcCodec, YkcSettings};
 use tokio_util::sync::CancellationToken;
@@ -104,6 +106,12 @@ pub fn register_codecs(registry: &CodecRegistry, config: &Config, clock: Arc<dyn
     ykc.missed_heartbeats = config.liveness.ykc_missed_heartbeats;
     registry.register(Arc::new(YkcCodec::new(ykc)));
     register_ocpp_codecs(registry, config, &system_utc_clock());
+    let start = std::time::Instant::now();
+    let monotonic: MonotonicMs =
+        Arc::new(move || u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX));
+    registry.register(Arc::new(GbtRelayCodec::new(
+        config.gbt27930.settings(monotonic),
+    )));
 }
 
 /// The login checker the configuration asks for: the registry file, or open mode (which warns loudly).
