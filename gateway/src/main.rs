@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chargegate::app::{App, AppOptions};
+use chargegate::app::{reload_on_sighup, App, AppOptions};
 use chargegate::cli::decode::{self, DecodeOptions, DecodeProtocol};
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
@@ -145,6 +145,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let token = CancellationToken::new();
         let options = AppOptions::new(Metrics::new()?);
         let app = App::start(config, options, token.clone()).await?;
+        tokio::spawn(reload_on_sighup(
+            app.reloader(),
+            move || args.load(),
+            token.clone(),
+        ));
         tokio::spawn(wait_for_signal(token));
         app.wait().await;
         Ok(ExitCode::SUCCESS)

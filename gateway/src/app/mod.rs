@@ -16,6 +16,7 @@ mod clock;
 mod handler;
 mod observer;
 mod ocpp;
+mod reload;
 mod rest;
 mod router;
 pub mod sniff;
@@ -26,6 +27,9 @@ pub use clock::{
 pub use handler::{connection_config, CodecHandler, CodecHandlerFactory, Shared};
 pub use observer::{MetricsObserver, LOGIN_DEADLINE};
 pub use ocpp::{ocpp_route, register_ocpp_codecs, OcppRouteParts, OCPP_WS_CODEC};
+pub use reload::{
+    apply_rollouts, reload, reload_on_sighup, ReloadOutcome, Reloader, RELOAD_ERROR, RELOAD_OK,
+};
 pub use rest::{SessionCommands, SessionDirectory};
 pub use router::{BusRouter, LateBusRouter};
 
@@ -62,6 +66,9 @@ pub enum AppError {
     /// A listener or worker could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// A `[rollout.<codec>]` plan names a version that is not registered.
+    #[error("{0}")]
+    Rollout(String),
 }
 
 impl AppError {
@@ -70,6 +77,7 @@ impl AppError {
         match self {
             AppError::Registry(_) => "registry",
             AppError::Server(e) => e.kind(),
+            AppError::Rollout(_) => "rollout",
         }
     }
 }
@@ -134,6 +142,7 @@ pub struct App {
     gateway: Gateway,
     sessions: Arc<SessionRegistry>,
     codecs: Arc<CodecRegistry>,
+    registry: Option<Arc<ChargerRegistry>>,
 }
 
 impl App {
@@ -145,6 +154,11 @@ impl App {
     ) -> Result<App, AppError> {
         let codecs = Arc::new(CodecRegistry::new());
         register_codecs(&codecs, &config, options.clock);
+        let mut rollouts = ReloadOutcome::default();
+        apply_rollouts(&codecs, &config, &mut rollouts);
+        if !rollouts.is_ok() {
+            return Err(AppError::Rollout(rollouts.errors.join("; ")));
+        }
         let (auth, registry) = authenticator(&config)?;
         let sessions = Arc::new(SessionRegistry::new(PendingConfig::default()));
         let metrics = options.metrics;
@@ -178,7 +192,7 @@ impl App {
             handler,
             directory: Arc::new(SessionDirectory::new(
                 Arc::clone(&sessions),
-                registry,
+                registry.clone(),
                 config.instance.clone(),
             )),
             dispatcher: Arc::new(SessionCommands::new(
@@ -196,7 +210,23 @@ impl App {
             gateway,
             sessions,
             codecs,
+            registry,
         })
+    }
+
+    /// Applies what can change at run time from a freshly loaded `config`: the registry file is re-read and the
+    /// rollout plans replaced (what SIGHUP does; see `reload`).
+    pub fn reload(&self, config: &Config) -> ReloadOutcome {
+        self.reloader().reload(config)
+    }
+
+    /// A handle for reloading from another task (the SIGHUP watcher).
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            registry: self.registry.clone(),
+            codecs: Arc::clone(&self.codecs),
+            metrics: self.gateway.metrics().clone(),
+        }
     }
 
     /// Where a listener bound (`ykc`, `http`, …).
