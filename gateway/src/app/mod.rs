@@ -47,6 +47,8 @@ use crate::config::Config;
 use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::auth::{AuthMode, Authenticator};
+use crate::pipeline::auth_hook::CachedHook;
+use crate::pipeline::auth_hook_http::HttpAuthHook;
 use crate::pipeline::charger_registry::{ChargerRegistry, RegistryError};
 use crate::route::EventBus;
 use crate::server::{BusSubscriber, Gateway, GatewayParts, ServerError};
@@ -66,6 +68,9 @@ pub enum AppError {
     /// A listener or worker could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The auth hook URL is not usable.
+    #[error("{0}")]
+    Hook(String),
     /// A `[rollout.<codec>]` plan names a version that is not registered.
     #[error("{0}")]
     Rollout(String),
@@ -78,6 +83,7 @@ impl AppError {
             AppError::Registry(_) => "registry",
             AppError::Server(e) => e.kind(),
             AppError::Rollout(_) => "rollout",
+            AppError::Hook(_) => "auth_hook",
         }
     }
 }
@@ -122,19 +128,37 @@ pub fn register_codecs(registry: &CodecRegistry, config: &Config, clock: Arc<dyn
     )));
 }
 
-/// The login checker the configuration asks for: the registry file, or open mode (which warns loudly).
+/// The login checker the configuration asks for: the registry file, the HTTP auth hook (after the registry when
+/// both are set), or open mode (which warns loudly).
 pub fn authenticator(
     config: &Config,
-) -> Result<(Arc<Authenticator>, Option<Arc<ChargerRegistry>>), RegistryError> {
-    match &config.registry_file {
+) -> Result<(Arc<Authenticator>, Option<Arc<ChargerRegistry>>), AppError> {
+    let registry = match &config.registry_file {
         Some(path) => {
             let registry = Arc::new(ChargerRegistry::load(path)?);
             tracing::info!(path = %path.display(), chargers = registry.len(), "charger registry loaded");
-            let auth = Authenticator::new(AuthMode::Registry(Arc::clone(&registry)));
-            Ok((Arc::new(auth), Some(registry)))
+            Some(registry)
         }
-        None => Ok((Arc::new(Authenticator::new(AuthMode::Open)), None)),
-    }
+        None => None,
+    };
+    let hook = match &config.auth_hook.url {
+        Some(url) => {
+            let timeout = Duration::from_millis(config.auth_hook.timeout_ms);
+            let client =
+                HttpAuthHook::new(url, timeout).map_err(|e| AppError::Hook(e.to_string()))?;
+            let ttl = Duration::from_secs(config.auth_hook.cache_ttl_secs);
+            tracing::info!(%url, timeout_ms = config.auth_hook.timeout_ms, cache_ttl_secs = config.auth_hook.cache_ttl_secs, "auth hook configured");
+            Some(Arc::new(CachedHook::new(Arc::new(client), ttl)))
+        }
+        None => None,
+    };
+    let mode = match (&registry, hook) {
+        (Some(r), Some(h)) => AuthMode::RegistryAndHook(Arc::clone(r), h),
+        (Some(r), None) => AuthMode::Registry(Arc::clone(r)),
+        (None, Some(h)) => AuthMode::Hook(h),
+        (None, None) => AuthMode::Open,
+    };
+    Ok((Arc::new(Authenticator::new(mode)), registry))
 }
 
 /// A running gateway with its registries.
