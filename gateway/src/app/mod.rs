@@ -28,7 +28,8 @@ pub use handler::{connection_config, CodecHandler, CodecHandlerFactory, Shared};
 pub use observer::{MetricsObserver, LOGIN_DEADLINE};
 pub use ocpp::{ocpp_route, register_ocpp_codecs, OcppRouteParts, OCPP_WS_CODEC};
 pub use reload::{
-    apply_rollouts, reload, reload_on_sighup, ReloadOutcome, Reloader, RELOAD_ERROR, RELOAD_OK,
+    apply_rollouts, reload, reload_on_sighup, HupListener, ReloadOutcome, Reloader, RELOAD_ERROR,
+    RELOAD_OK,
 };
 pub use rest::{SessionCommands, SessionDirectory};
 pub use router::{BusRouter, LateBusRouter};

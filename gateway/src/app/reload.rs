@@ -122,40 +122,56 @@ impl Reloader {
     }
 }
 
+/// The SIGHUP handler, installed when this is built — before the gateway starts, so a SIGHUP during start-up is
+/// not the default action (terminate). Hand it to [`reload_on_sighup`].
+pub struct HupListener {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl HupListener {
+    /// Installs the handler (must run inside a tokio runtime); a failure is logged and reload is then off.
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signal = signal(SignalKind::hangup())
+                .inspect_err(|e| tracing::warn!(error = %e, "cannot install the SIGHUP handler; configuration reload is off"))
+                .ok();
+            HupListener { signal }
+        }
+        #[cfg(not(unix))]
+        HupListener {}
+    }
+
+    /// The next SIGHUP; pending forever without a handler.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = &mut self.signal {
+            if signal.recv().await.is_some() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Reloads on every SIGHUP until `shutdown`; `load` re-reads the file, environment and flags.
-#[cfg(unix)]
 pub async fn reload_on_sighup(
+    mut hup: HupListener,
     reloader: Reloader,
     load: impl Fn() -> Result<Config, ConfigError>,
     shutdown: CancellationToken,
 ) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot install the SIGHUP handler; configuration reload is off");
-        return;
-    };
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            got = hup.recv() => {
-                if got.is_none() {
-                    return;
-                }
+            _ = hup.next() => {
                 tracing::info!("SIGHUP: reloading the configuration");
                 let _ = reloader.reload_with(&load);
             }
         }
     }
-}
-
-/// Without Unix signals there is nothing to wait for.
-#[cfg(not(unix))]
-pub async fn reload_on_sighup(
-    _reloader: Reloader,
-    _load: impl Fn() -> Result<Config, ConfigError>,
-    shutdown: CancellationToken,
-) {
-    shutdown.cancelled().await;
 }
 
 #[cfg(test)]
