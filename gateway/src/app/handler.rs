@@ -1,7 +1,8 @@
 //! The connection handler the workers run: per worker, a liveness wheel with its clock and ticker; per accepted
-//! socket, the codec its listener names and [`run_connection_with`] over the shared registries.
+//! socket, the codec its listener names (or, on a `sniff` listener, the one its first bytes match) and
+//! [`run_connection_with`] over the shared registries.
 //!
-//! A listener whose codec is not registered here (e.g. `ocpp-tcp` before its plug-in is merged) is served by the
+//! A listener whose codec is not registered (a typo, a plug-in left out of the build) is served by the
 //! read-and-discard placeholder, with one warning per worker and listener.
 
 use std::cell::RefCell;

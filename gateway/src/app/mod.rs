@@ -9,8 +9,10 @@
 //!            sessions ─► SessionDirectory / SessionCommands ─► REST
 //! ```
 //!
-//! [`App::start`] is what `chargegate serve` runs and what the end-to-end tests start on loopback ports. The OCPP-J
-//! route and further codecs join through [`AppOptions::hooks`] and [`register_codecs`].
+//! [`App::start`] is what `chargegate serve` runs and what the end-to-end tests start on loopback ports. It registers
+//! YKC, the OCPP codecs (WebSocket and raw-TCP envelopes) and the GB/T CAN relay codec, serves the OCPP-J route
+//! `/ocpp/{chargerId}` beside any extra routes in [`AppOptions::hooks`], installs the `[rollout.*]` plans, and
+//! [`App::reloader`] re-applies the registry file and the plans on SIGHUP.
 
 mod clock;
 mod handler;
