@@ -191,3 +191,42 @@ async fn a_sniff_listener_serves_ykc_and_ocpp_tcp_chargers_on_one_port() {
         .expect("closed in time");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ocpp_tcp_listener_serves_its_envelope_preset() {
+    let loopback = ([127, 0, 0, 1], 0).into();
+    let mut gw = TestGateway::start(|c| {
+        c.listeners.ocpp_tcp.enabled = true;
+        c.listeners.ocpp_tcp.bind = Some(loopback);
+    })
+    .await;
+    let addr = gw.app.local_addr("ocpp_tcp").expect("ocpp_tcp listener");
+    let envelope = Envelope::ocpp_tcp();
+    let mut cp = EnvelopeCharger {
+        socket: TcpStream::connect(addr).await.unwrap(),
+        decoder: envelope.decoder(),
+        envelope,
+        buf: BytesMut::new(),
+    };
+    let boot = cp
+        .call(
+            "1",
+            "BootNotification",
+            json!({"chargePointVendor": "V", "chargePointModel": "M", "chargeBoxSerialNumber": "TCP-PLAIN-1"}),
+        )
+        .await;
+    assert_eq!(boot[2]["status"], "Accepted", "{boot}");
+    assert_eq!(
+        gw.event_of("TCP-PLAIN-1", "online").await.protocol,
+        "ocpp/1.6"
+    );
+    let status = cp
+        .call(
+            "2",
+            "StatusNotification",
+            json!({"connectorId": 1, "errorCode": "NoError", "status": "Charging"}),
+        )
+        .await;
+    assert_eq!(status, json!([3, "2", {}]));
+    gw.event_of("TCP-PLAIN-1", "status").await;
+}

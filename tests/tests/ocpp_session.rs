@@ -313,3 +313,19 @@ async fn a_charger_that_never_boots_is_closed_at_the_deadline_and_counted() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_shutdown_an_ocpp_j_charger_goes_offline_with_reason_shutdown() {
+    let mut gw = TestGateway::start(|_| {}).await;
+    let mut cp = connect(gw.http(), "CP-STOP", "ocpp1.6", None)
+        .await
+        .unwrap();
+    assert_eq!(boot(&mut cp).await[2]["status"], "Accepted");
+    gw.event_of("CP-STOP", "online").await;
+    gw.shutdown();
+    let offline = gw.event_of("CP-STOP", "offline").await;
+    let EventBody::Offline(o) = &offline.body else {
+        unreachable!()
+    };
+    assert_eq!(o.reason, "shutdown");
+}
