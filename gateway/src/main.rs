@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chargegate::app::{App, AppOptions};
+use chargegate::app::{reload_on_sighup, App, AppOptions, HupListener};
 use chargegate::cli::decode::{self, DecodeOptions, DecodeProtocol};
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
@@ -144,8 +144,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let token = CancellationToken::new();
         let options = AppOptions::new(Metrics::new()?);
+        // Both handlers exist before anything is served: a signal during start-up is never the default action.
+        let hup = HupListener::install();
+        tokio::spawn(wait_for_signal(token.clone()));
         let app = App::start(config, options, token.clone()).await?;
-        tokio::spawn(wait_for_signal(token));
+        tokio::spawn(reload_on_sighup(
+            hup,
+            app.reloader(),
+            move || args.load(),
+            token,
+        ));
         app.wait().await;
         Ok(ExitCode::SUCCESS)
     })

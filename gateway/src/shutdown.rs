@@ -14,40 +14,50 @@ pub enum StopReason {
     Requested,
 }
 
-/// Waits for SIGTERM, SIGINT or an outside cancel, then cancels `token` and says why.
-pub async fn wait_for_signal(token: CancellationToken) -> StopReason {
-    let reason = tokio::select! {
-        _ = token.cancelled() => StopReason::Requested,
-        r = signals() => r,
-    };
-    if reason != StopReason::Requested {
-        tracing::info!(?reason, "shutdown requested");
+/// Waits for SIGTERM, SIGINT or an outside cancel, then cancels `token` and says why. The handlers are installed
+/// when this is called (inside a runtime), not when the future is first polled, so a signal arriving while the
+/// gateway starts is never the default action (terminate at once).
+pub fn wait_for_signal(token: CancellationToken) -> impl std::future::Future<Output = StopReason> {
+    let signals = signals();
+    async move {
+        let reason = tokio::select! {
+            _ = token.cancelled() => StopReason::Requested,
+            r = signals => r,
+        };
+        if reason != StopReason::Requested {
+            tracing::info!(?reason, "shutdown requested");
+        }
+        token.cancel();
+        reason
     }
-    token.cancel();
-    reason
 }
 
 #[cfg(unix)]
-async fn signals() -> StopReason {
+fn signals() -> impl std::future::Future<Output = StopReason> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let installed = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot install signal handlers; stop with the token only");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => StopReason::Terminate,
-        _ = int.recv() => StopReason::Interrupt,
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = installed else {
+            tracing::warn!("cannot install signal handlers; stop with the token only");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => StopReason::Terminate,
+            _ = int.recv() => StopReason::Interrupt,
+        }
     }
 }
 
 #[cfg(not(unix))]
-async fn signals() -> StopReason {
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => StopReason::Interrupt,
-        Err(_) => std::future::pending().await,
+fn signals() -> impl std::future::Future<Output = StopReason> {
+    async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => StopReason::Interrupt,
+            Err(_) => std::future::pending().await,
+        }
     }
 }
 

@@ -123,6 +123,11 @@ impl TestGateway {
             .await
     }
 
+    /// Starts the graceful stop, as SIGTERM does (the gateway's shutdown token is cancelled).
+    pub fn shutdown(&self) {
+        self.token.cancel();
+    }
+
     /// The Prometheus text of `/metrics`, fetched over HTTP.
     pub async fn metrics_text(&self) -> String {
         let (status, body) = http::request(self.http(), "GET", "/metrics", None).await;

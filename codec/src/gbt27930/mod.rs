@@ -14,6 +14,7 @@
 //! - [`relay`]: the 13-byte CAN-to-Ethernet record; [`candump`]: candump log lines; `can_frame`: the frame both
 //!   produce.
 //! - [`normalize`]: message → normalized events; [`decoder`]: all of the above for a stream of CAN frames.
+//! - [`plugin`]: the `gbt27930-can` listener codec (a relay's hello line, then relay records).
 
 mod can_frame;
 pub mod can_id;
@@ -27,6 +28,7 @@ mod handshake;
 pub mod j1939;
 mod message;
 pub mod normalize;
+pub mod plugin;
 pub mod relay;
 mod stop;
 mod timeouts;

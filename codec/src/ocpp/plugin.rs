@@ -401,6 +401,19 @@ impl CodecConnection for OcppConnection {
         self.session
             .command_result(command, self.text_of(&reply.raw))
     }
+
+    fn protocol(&self) -> Option<&'static str> {
+        Some(self.session.version().event_protocol())
+    }
+
+    fn ready(&self) -> bool {
+        match self.framing {
+            // The handshake was the login; the BootNotification must still follow.
+            Framing::Bridge => self.session.is_booted(),
+            // Over raw TCP the BootNotification is the login itself.
+            Framing::Envelope { .. } => true,
+        }
+    }
 }
 
 /// Registers the OCPP codecs a gateway serves by default: `ocpp` (WebSocket) and the raw-TCP presets

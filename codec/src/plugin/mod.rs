@@ -81,6 +81,18 @@ pub trait CodecConnection: Send {
 
     /// Maps the frame that answered `command` (matched by correlation key) to the command's result.
     fn command_result(&self, command: &Command, reply: &DecodedFrame) -> CommandResultData;
+
+    /// The protocol label this connection turned out to speak, when it is only known after the login (OCPP: the
+    /// version negotiated at the WebSocket handshake). `None` keeps [`VendorCodec::protocol`].
+    fn protocol(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether the protocol session is established beyond the login (OCPP-J: a BootNotification was accepted
+    /// after the handshake). The gateway closes a connection that is still not ready at its login deadline.
+    fn ready(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -99,6 +99,21 @@ impl CodecRegistry {
         Ok(())
     }
 
+    /// Removes the rollout plan for `name` (a reload without its section): every charger gets the first registered
+    /// version again.
+    pub fn clear_rollout(&self, name: &str) {
+        let mut rollouts = self.rollouts.write().unwrap_or_else(|e| e.into_inner());
+        rollouts.remove(name);
+    }
+
+    /// Codec names with an installed rollout plan, sorted.
+    pub fn rollout_names(&self) -> Vec<String> {
+        let rollouts = self.rollouts.read().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<_> = rollouts.keys().cloned().collect();
+        names.sort_unstable();
+        names
+    }
+
     /// The current rollout plan for `name`, if one was installed.
     pub fn rollout(&self, name: &str) -> Option<Arc<Rollout>> {
         let rollouts = self.rollouts.read().unwrap_or_else(|e| e.into_inner());

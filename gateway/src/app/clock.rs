@@ -65,6 +65,22 @@ pub fn local_time(unix_ms: i64, offset_secs: i64) -> Cp56Time2a {
     }
 }
 
+/// Unix time `unix_ms` as an RFC 3339 UTC timestamp with milliseconds (`2025-08-21T04:12:12.345Z`), the form
+/// OCPP's `currentTime` fields take.
+pub fn utc_rfc3339(unix_ms: i64) -> String {
+    format!("{}Z", local_time(unix_ms, 0))
+}
+
+/// The OCPP codecs' wall clock: the system time in UTC.
+pub fn system_utc_clock() -> chargegate_codec::ocpp::session::WallClock {
+    std::sync::Arc::new(|| {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        utc_rfc3339(ms)
+    })
+}
+
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + EPOCH_SHIFT_DAYS;
     let era = z.div_euclid(DAYS_PER_ERA);
@@ -88,6 +104,11 @@ mod tests {
         let t = local_time(1_755_749_532_345, DEFAULT_UTC_OFFSET_SECS);
         assert_eq!(t.to_string(), "2025-08-21T12:12:12.345");
         assert_eq!(t.day_of_week, 4);
+    }
+
+    #[test]
+    fn ocpp_time_is_rfc3339_utc() {
+        assert_eq!(utc_rfc3339(1_755_749_532_345), "2025-08-21T04:12:12.345Z");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The connection handler the workers run: per worker, a liveness wheel with its clock and ticker; per accepted
-//! socket, the codec its listener names and [`run_connection_with`] over the shared registries.
+//! socket, the codec its listener names (or, on a `sniff` listener, the one its first bytes match) and
+//! [`run_connection_with`] over the shared registries.
 //!
-//! A listener whose codec is not registered here (e.g. `ocpp-tcp` before its plug-in is merged) is served by the
+//! A listener whose codec is not registered (a typo, a plug-in left out of the build) is served by the
 //! read-and-discard placeholder, with one warning per worker and listener.
 
 use std::cell::RefCell;
@@ -11,10 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use chargegate_codec::plugin::CodecRegistry;
 
 use super::observer::MetricsObserver;
-use crate::config::Config;
+use super::sniff::sniff;
+use crate::config::{Config, SniffMode};
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::connection::{run_connection_with, ConnectionConfig, ConnectionContext};
 use crate::pipeline::liveness::{run_wheel, SharedWheel, WorkerClock};
@@ -23,7 +26,8 @@ use crate::pipeline::route::EventRouter;
 use crate::pipeline::timing_wheel::TimingWheel;
 use crate::pipeline::water_mark::{WaterMarkConfig, DEFAULT_ENTRY_OVERHEAD};
 use crate::server::{
-    Connection, ConnectionHandler, HandlerFactory, LocalFuture, ReadDiscardHandler, WorkerCtx,
+    ConnStream, Connection, ConnectionHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
+    WorkerCtx,
 };
 use crate::session::SessionRegistry;
 
@@ -133,14 +137,31 @@ impl CodecHandler {
 
 impl ConnectionHandler for CodecHandler {
     fn handle(&self, conn: Connection, ctx: Rc<WorkerCtx>) -> LocalFuture {
+        if conn.listener.settings.sniff == SniffMode::Auto {
+            return self.handle_sniffed(conn, ctx);
+        }
         let Some(codec) = self.shared.codecs.default_for(&conn.listener.codec) else {
             if self.warned.borrow_mut().insert(conn.listener.name.clone()) {
                 tracing::warn!(listener = %conn.listener.name, codec = %conn.listener.codec, worker = ctx.id, "no codec registered under this name; connections are read and discarded");
             }
             return ReadDiscardHandler.handle(conn, ctx);
         };
-        let codec_name = codec.name();
-        let conn_ctx = ConnectionContext {
+        let conn_ctx = self.context(codec.name(), &ctx);
+        let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        Box::pin(serve(
+            conn.stream,
+            conn.preread,
+            conn.peer,
+            conn_id,
+            conn_ctx,
+        ))
+    }
+}
+
+impl CodecHandler {
+    /// The pipeline context for a connection speaking `codec_name`.
+    fn context(&self, codec_name: &'static str, ctx: &WorkerCtx) -> ConnectionContext {
+        ConnectionContext {
             codec_name,
             codecs: Arc::clone(&self.shared.codecs),
             sessions: Arc::clone(&self.shared.sessions),
@@ -149,20 +170,67 @@ impl ConnectionHandler for CodecHandler {
             wheel: Arc::clone(&self.wheel),
             clock: self.clock,
             config: self.config.clone(),
-            observer: self.observer(codec_name, &ctx),
+            observer: self.observer(codec_name, ctx),
             shutdown: ctx.shutdown.clone(),
-        };
+        }
+    }
+
+    /// A `sniff` listener: the first bytes pick the codec (see [`super::sniff`]).
+    fn handle_sniffed(&self, mut conn: Connection, ctx: Rc<WorkerCtx>) -> LocalFuture {
+        let contexts: HashMap<&'static str, ConnectionContext> = self
+            .shared
+            .codecs
+            .names()
+            .into_iter()
+            .map(|name| (name, self.context(name, &ctx)))
+            .collect();
+        let codecs = Arc::clone(&self.shared.codecs);
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let deadline = self.config.login_deadline;
         Box::pin(async move {
-            let peer = conn.peer;
-            match run_connection_with(conn.stream, conn.preread, conn_id, conn_ctx).await {
-                Ok(reason) => {
-                    tracing::debug!(conn = conn_id, %peer, reason = reason.as_str(), "connection closed")
-                }
+            let listener = Arc::clone(&conn.listener);
+            let picked = sniff(
+                &mut conn.stream,
+                &mut conn.preread,
+                &codecs,
+                &listener.codec,
+                deadline,
+            )
+            .await;
+            let codec = match picked {
+                Ok(codec) => codec,
                 Err(e) => {
-                    tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started")
+                    ctx.metrics
+                        .refused
+                        .with_label_values(&[&listener.name, e.label()])
+                        .inc();
+                    tracing::info!(conn = conn_id, peer = %conn.peer, listener = %listener.name, code = e.label(), "sniff: {e}");
+                    return;
                 }
-            }
+            };
+            let Some(conn_ctx) = contexts.get(codec.name()).cloned() else {
+                return;
+            };
+            tracing::debug!(conn = conn_id, listener = %listener.name, codec = codec.name(), "sniff: protocol recognised");
+            serve(conn.stream, conn.preread, conn.peer, conn_id, conn_ctx).await;
         })
+    }
+}
+
+/// Runs one connection through the pipeline and logs how it ended.
+async fn serve(
+    stream: ConnStream,
+    preread: BytesMut,
+    peer: std::net::SocketAddr,
+    conn_id: u64,
+    conn_ctx: ConnectionContext,
+) {
+    match run_connection_with(stream, preread, conn_id, conn_ctx).await {
+        Ok(reason) => {
+            tracing::debug!(conn = conn_id, %peer, reason = reason.as_str(), "connection closed")
+        }
+        Err(e) => {
+            tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started")
+        }
     }
 }

@@ -9,26 +9,39 @@
 //!            sessions ─► SessionDirectory / SessionCommands ─► REST
 //! ```
 //!
-//! [`App::start`] is what `chargegate serve` runs and what the end-to-end tests start on loopback ports. The OCPP-J
-//! route and further codecs join through [`AppOptions::hooks`] and [`register_codecs`].
+//! [`App::start`] is what `chargegate serve` runs and what the end-to-end tests start on loopback ports. It registers
+//! YKC, the OCPP codecs (WebSocket and raw-TCP envelopes) and the GB/T CAN relay codec, serves the OCPP-J route
+//! `/ocpp/{chargerId}` beside any extra routes in [`AppOptions::hooks`], installs the `[rollout.*]` plans, and
+//! [`App::reloader`] re-applies the registry file and the plans on SIGHUP.
 
 mod clock;
 mod handler;
 mod observer;
+mod ocpp;
+mod reload;
 mod rest;
 mod router;
+pub mod sniff;
 
-pub use clock::{local_time, SystemLocalClock, DEFAULT_UTC_OFFSET_SECS};
+pub use clock::{
+    local_time, system_utc_clock, utc_rfc3339, SystemLocalClock, DEFAULT_UTC_OFFSET_SECS,
+};
 pub use handler::{connection_config, CodecHandler, CodecHandlerFactory, Shared};
 pub use observer::{MetricsObserver, LOGIN_DEADLINE};
+pub use ocpp::{ocpp_route, register_ocpp_codecs, OcppRouteParts, OCPP_WS_CODEC};
+pub use reload::{
+    apply_rollouts, reload, reload_on_sighup, HupListener, ReloadOutcome, Reloader, RELOAD_ERROR,
+    RELOAD_OK,
+};
 pub use rest::{SessionCommands, SessionDirectory};
-pub use router::BusRouter;
+pub use router::{BusRouter, LateBusRouter};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use chargegate_codec::gbt27930::plugin::{GbtRelayCodec, MonotonicMs};
 use chargegate_codec::plugin::CodecRegistry;
 use chargegate_codec::ykc::plugin::{LocalClock, YkcCodec, YkcSettings};
 use tokio_util::sync::CancellationToken;
@@ -37,6 +50,8 @@ use crate::config::Config;
 use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::auth::{AuthMode, Authenticator};
+use crate::pipeline::auth_hook::CachedHook;
+use crate::pipeline::auth_hook_http::HttpAuthHook;
 use crate::pipeline::charger_registry::{ChargerRegistry, RegistryError};
 use crate::route::EventBus;
 use crate::server::{BusSubscriber, Gateway, GatewayParts, ServerError};
@@ -56,6 +71,12 @@ pub enum AppError {
     /// A listener or worker could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The auth hook URL is not usable.
+    #[error("{0}")]
+    Hook(String),
+    /// A `[rollout.<codec>]` plan names a version that is not registered.
+    #[error("{0}")]
+    Rollout(String),
 }
 
 impl AppError {
@@ -64,6 +85,8 @@ impl AppError {
         match self {
             AppError::Registry(_) => "registry",
             AppError::Server(e) => e.kind(),
+            AppError::Rollout(_) => "rollout",
+            AppError::Hook(_) => "auth_hook",
         }
     }
 }
@@ -74,7 +97,8 @@ pub struct AppOptions {
     pub metrics: Metrics,
     /// Extra bus subscribers, called once while the bus is built.
     pub subscribers: Vec<BusSubscriber>,
-    /// `/ocpp/{chargerId}` and `/ws` routes; the placeholder answers 501.
+    /// Extra HTTP routes (e.g. `/ws`), merged beside the built-in `/ocpp/{chargerId}` route; the default is a
+    /// `/ws` placeholder answering 501. Must not route `/ocpp/{chargerId}` itself.
     pub hooks: Router,
     /// The chargers' local clock (YKC time sync and transaction serials).
     pub clock: Arc<dyn LocalClock>,
@@ -86,7 +110,7 @@ impl AppOptions {
         AppOptions {
             metrics,
             subscribers: Vec::new(),
-            hooks: http::placeholder_hooks(),
+            hooks: http::placeholder_ws_hook(),
             clock: Arc::new(SystemLocalClock::default()),
         }
     }
@@ -98,21 +122,46 @@ pub fn register_codecs(registry: &CodecRegistry, config: &Config, clock: Arc<dyn
     ykc.heartbeat = Duration::from_secs(config.liveness.ykc_heartbeat_secs);
     ykc.missed_heartbeats = config.liveness.ykc_missed_heartbeats;
     registry.register(Arc::new(YkcCodec::new(ykc)));
+    register_ocpp_codecs(registry, config, &system_utc_clock());
+    let start = std::time::Instant::now();
+    let monotonic: MonotonicMs =
+        Arc::new(move || u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX));
+    registry.register(Arc::new(GbtRelayCodec::new(
+        config.gbt27930.settings(monotonic),
+    )));
 }
 
-/// The login checker the configuration asks for: the registry file, or open mode (which warns loudly).
+/// The login checker the configuration asks for: the registry file, the HTTP auth hook (after the registry when
+/// both are set), or open mode (which warns loudly).
 pub fn authenticator(
     config: &Config,
-) -> Result<(Arc<Authenticator>, Option<Arc<ChargerRegistry>>), RegistryError> {
-    match &config.registry_file {
+) -> Result<(Arc<Authenticator>, Option<Arc<ChargerRegistry>>), AppError> {
+    let registry = match &config.registry_file {
         Some(path) => {
             let registry = Arc::new(ChargerRegistry::load(path)?);
             tracing::info!(path = %path.display(), chargers = registry.len(), "charger registry loaded");
-            let auth = Authenticator::new(AuthMode::Registry(Arc::clone(&registry)));
-            Ok((Arc::new(auth), Some(registry)))
+            Some(registry)
         }
-        None => Ok((Arc::new(Authenticator::new(AuthMode::Open)), None)),
-    }
+        None => None,
+    };
+    let hook = match &config.auth_hook.url {
+        Some(url) => {
+            let timeout = Duration::from_millis(config.auth_hook.timeout_ms);
+            let client =
+                HttpAuthHook::new(url, timeout).map_err(|e| AppError::Hook(e.to_string()))?;
+            let ttl = Duration::from_secs(config.auth_hook.cache_ttl_secs);
+            tracing::info!(%url, timeout_ms = config.auth_hook.timeout_ms, cache_ttl_secs = config.auth_hook.cache_ttl_secs, "auth hook configured");
+            Some(Arc::new(CachedHook::new(Arc::new(client), ttl)))
+        }
+        None => None,
+    };
+    let mode = match (&registry, hook) {
+        (Some(r), Some(h)) => AuthMode::RegistryAndHook(Arc::clone(r), h),
+        (Some(r), None) => AuthMode::Registry(Arc::clone(r)),
+        (None, Some(h)) => AuthMode::Hook(h),
+        (None, None) => AuthMode::Open,
+    };
+    Ok((Arc::new(Authenticator::new(mode)), registry))
 }
 
 /// A running gateway with its registries.
@@ -120,6 +169,7 @@ pub struct App {
     gateway: Gateway,
     sessions: Arc<SessionRegistry>,
     codecs: Arc<CodecRegistry>,
+    registry: Option<Arc<ChargerRegistry>>,
 }
 
 impl App {
@@ -131,12 +181,31 @@ impl App {
     ) -> Result<App, AppError> {
         let codecs = Arc::new(CodecRegistry::new());
         register_codecs(&codecs, &config, options.clock);
+        let mut rollouts = ReloadOutcome::default();
+        apply_rollouts(&codecs, &config, &mut rollouts);
+        if !rollouts.is_ok() {
+            return Err(AppError::Rollout(rollouts.errors.join("; ")));
+        }
         let (auth, registry) = authenticator(&config)?;
         let sessions = Arc::new(SessionRegistry::new(PendingConfig::default()));
         let metrics = options.metrics;
+        let late_router = Arc::new(LateBusRouter::default());
+        let ocpp = ocpp_route(
+            &config,
+            OcppRouteParts {
+                codecs: Arc::clone(&codecs),
+                sessions: Arc::clone(&sessions),
+                auth: Arc::clone(&auth),
+                registry: registry.clone(),
+                router: late_router.clone(),
+                metrics: metrics.clone(),
+            },
+            &shutdown,
+        );
         let shared_parts = (Arc::clone(&codecs), Arc::clone(&sessions), auth);
         let handler: crate::server::HandlerBuilder =
             Box::new(move |bus: &Arc<EventBus>, _: &Metrics| {
+                late_router.attach(Arc::clone(bus));
                 let (codecs, sessions, auth) = shared_parts;
                 Arc::new(CodecHandlerFactory::new(Shared {
                     codecs,
@@ -150,7 +219,7 @@ impl App {
             handler,
             directory: Arc::new(SessionDirectory::new(
                 Arc::clone(&sessions),
-                registry,
+                registry.clone(),
                 config.instance.clone(),
             )),
             dispatcher: Arc::new(SessionCommands::new(
@@ -158,7 +227,7 @@ impl App {
                 command_timeout,
                 metrics.clone(),
             )),
-            hooks: options.hooks,
+            hooks: ocpp.merge(options.hooks),
             metrics: metrics.clone(),
             subscribers: options.subscribers,
         };
@@ -168,7 +237,23 @@ impl App {
             gateway,
             sessions,
             codecs,
+            registry,
         })
+    }
+
+    /// Applies what can change at run time from a freshly loaded `config`: the registry file is re-read and the
+    /// rollout plans replaced (what SIGHUP does; see `reload`).
+    pub fn reload(&self, config: &Config) -> ReloadOutcome {
+        self.reloader().reload(config)
+    }
+
+    /// A handle for reloading from another task (the SIGHUP watcher).
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            registry: self.registry.clone(),
+            codecs: Arc::clone(&self.codecs),
+            metrics: self.gateway.metrics().clone(),
+        }
     }
 
     /// Where a listener bound (`ykc`, `http`, …).

@@ -50,3 +50,34 @@ impl EventRouter for BusRouter {
         tracing::warn!(charger, kind = error.kind(), %error, len = raw.len(), raw = %hex::encode(raw), "frame rejected");
     }
 }
+
+/// A [`BusRouter`] whose bus is attached after construction: the OCPP-J route is built before
+/// [`crate::server::Gateway::start`] creates the bus, and the handler builder attaches it (before any listener
+/// accepts). Until then events are dropped and counted as `bus_not_ready`.
+#[derive(Default)]
+pub struct LateBusRouter {
+    inner: std::sync::OnceLock<BusRouter>,
+}
+
+impl LateBusRouter {
+    /// Attaches the bus; later calls are ignored (there is one bus per gateway).
+    pub fn attach(&self, bus: Arc<EventBus>) {
+        let _ = self.inner.set(BusRouter::new(bus));
+    }
+}
+
+impl EventRouter for LateBusRouter {
+    fn route(&self, event: Event) -> Delivery {
+        match self.inner.get() {
+            Some(router) => router.route(event),
+            None => Delivery::Dropped("bus_not_ready"),
+        }
+    }
+
+    fn dead_letter(&self, charger: &str, raw: &Bytes, error: &FrameError) {
+        match self.inner.get() {
+            Some(router) => router.dead_letter(charger, raw, error),
+            None => tracing::warn!(charger, kind = error.kind(), %error, "frame rejected"),
+        }
+    }
+}

@@ -242,6 +242,23 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
             return bad(key, "must be greater than 0".to_owned());
         }
     }
+    for (codec, plan) in &c.rollout {
+        if u64::from(plan.per_mille) > chargegate_codec::plugin::ROLLOUT_BUCKETS {
+            return bad(
+                &format!("rollout.{codec}.per_mille"),
+                "must be between 0 and 1000".to_owned(),
+            );
+        }
+    }
+    if let Some(url) = &c.auth_hook.url {
+        if !url.starts_with("http://") {
+            return bad(
+                "auth_hook.url",
+                "must be an http:// URL (put a TLS-terminating proxy on loopback for https)"
+                    .to_owned(),
+            );
+        }
+    }
     if c.http.page_size > c.http.max_page_size {
         return bad(
             "http.page_size",

@@ -6,20 +6,26 @@
 //! key and, for a file, the line. `docs/configuration.md` documents every key.
 
 mod args;
+mod auth_hook;
 mod check;
+mod gbt;
 mod listener;
 mod ocpp;
 mod overrides;
+mod rollout;
 mod sections;
 
 pub use args::ServeArgs;
+pub use auth_hook::{AuthHookConfig, DEFAULT_HOOK_CACHE_TTL_SECS, DEFAULT_HOOK_TIMEOUT_MS};
 pub use check::{check_file, check_str, ConfigError};
+pub use gbt::{Gbt27930, RelayLayoutName};
 pub use listener::{
     ListenerConfig, ListenerDefaults, ProxyProtocol, ResolvedListener, SniffMode, TlsConfig,
     DEFAULT_ACCEPT_BURST, DEFAULT_ACCEPT_RATE, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
 };
 pub use ocpp::{Ocpp, DEFAULT_SUBPROTOCOLS};
 pub use overrides::{env_overrides, Override, ENV_PREFIX, ENV_SEPARATOR};
+pub use rollout::RolloutConfig;
 pub use sections::*;
 
 use std::collections::BTreeMap;
@@ -114,6 +120,12 @@ pub struct Config {
     pub liveness: Liveness,
     /// OCPP codecs and the OCPP-J route.
     pub ocpp: Ocpp,
+    /// The GB/T 27930 CAN relay codec.
+    pub gbt27930: Gbt27930,
+    /// Codec version rollouts by codec name (`[rollout.ykc]`); re-read on SIGHUP.
+    pub rollout: BTreeMap<String, RolloutConfig>,
+    /// External HTTP auth hook.
+    pub auth_hook: AuthHookConfig,
     /// MQTT.
     pub mqtt: Mqtt,
     /// Event sinks.
@@ -136,6 +148,9 @@ impl Default for Config {
             limits: Limits::default(),
             liveness: Liveness::default(),
             ocpp: Ocpp::default(),
+            gbt27930: Gbt27930::default(),
+            rollout: BTreeMap::new(),
+            auth_hook: AuthHookConfig::default(),
             mqtt: Mqtt::default(),
             sinks: Sinks::default(),
             http: Http::default(),

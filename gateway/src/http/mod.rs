@@ -70,17 +70,24 @@ impl HttpState {
     }
 }
 
+/// A hook route not built into this binary.
+async fn not_yet() -> (StatusCode, &'static str) {
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        "not implemented in this build\n",
+    )
+}
+
 /// Routes for `/ocpp/{chargerId}` and `/ws` until their owners replace them: `501 Not Implemented`.
 pub fn placeholder_hooks() -> Router {
-    async fn not_yet() -> (StatusCode, &'static str) {
-        (
-            StatusCode::NOT_IMPLEMENTED,
-            "not implemented in this build\n",
-        )
-    }
     Router::new()
         .route("/ocpp/{charger_id}", any(not_yet))
         .route("/ws", any(not_yet))
+}
+
+/// The `/ws` placeholder alone (501), for a gateway whose `/ocpp/{chargerId}` route is real.
+pub fn placeholder_ws_hook() -> Router {
+    Router::new().route("/ws", any(not_yet))
 }
 
 /// The whole router. `hooks` carries the OCPP-J and `/ws` routes (see [`placeholder_hooks`]); it is merged as is,

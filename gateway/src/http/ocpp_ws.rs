@@ -100,6 +100,18 @@ pub enum Refused {
     BadCredentials,
 }
 
+impl Refused {
+    /// Stable label: the `reason` of `chargegate_auth_failures_total` and the log's error code (the same labels
+    /// the authenticator uses for TCP chargers).
+    pub fn label(self) -> &'static str {
+        match self {
+            Refused::BadId => "bad_id",
+            Refused::UnknownCharger => "unknown_charger",
+            Refused::BadCredentials => "bad_credential",
+        }
+    }
+}
+
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
@@ -154,7 +166,9 @@ async fn handshake(
     let password = match admit(ctx.registry.as_deref(), &charger_id, &headers) {
         Ok(password) => password,
         Err(refused) => {
-            tracing::info!(charger = %charger_id, ?refused, "OCPP-J handshake refused");
+            let code = refused.label();
+            tracing::info!(charger = %charger_id, code, "OCPP-J handshake refused");
+            ctx.connection.observer.auth_failure(code);
             return refused.into_response();
         }
     };

@@ -73,6 +73,8 @@ pub struct Metrics {
     pub events_dropped: IntCounterVec,
     /// Listeners currently bound.
     pub listeners_bound: IntGauge,
+    /// Configuration reloads (SIGHUP) by result (`ok`, `error`).
+    pub config_reloads: IntCounterVec,
 }
 
 fn counter(
@@ -116,6 +118,12 @@ impl Metrics {
         )?;
         r.register(Box::new(listeners_bound.clone()))?;
         Ok(Metrics {
+            config_reloads: counter(
+                &r,
+                "config_reloads_total",
+                "Configuration reloads (SIGHUP)",
+                &["result"],
+            )?,
             connections: gauge(
                 &r,
                 "connections",

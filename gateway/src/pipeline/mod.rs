@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod auth_hook;
+pub mod auth_hook_http;
 pub mod charger_registry;
 pub mod connection;
 pub mod liveness;

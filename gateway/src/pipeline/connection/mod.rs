@@ -239,10 +239,34 @@ impl Driver {
                     for bytes in self.correlator.expire(Instant::now()) {
                         self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
+                    // The writer drains the queue on its own task: report a return below the low mark
+                    // even when nothing else is sent.
+                    self.report_water_marks();
+                    if let Some(reason) = self.session_deadline() {
+                        return reason;
+                    }
                 }
                 _ = shutdown.cancelled() => return CloseReason::Shutdown,
             }
         }
+    }
+
+    /// A charger that logged in but has not established its protocol session (an OCPP-J charger that never sent
+    /// its BootNotification) is closed at the login deadline, like one that never logged in.
+    fn session_deadline(&self) -> Option<CloseReason> {
+        let authenticated = self.pipeline.auth.state() == AuthState::Authenticated;
+        let late = self.ctx.clock.now_ms() >= self.pipeline.auth.deadline_ms();
+        if authenticated && late && !self.conn.ready() {
+            let charger = self.pipeline.normalize.charger();
+            tracing::info!(
+                conn = self.conn_id,
+                charger,
+                code = "auth_timeout",
+                "protocol session not established by the login deadline; closing"
+            );
+            return Some(CloseReason::AuthTimeout);
+        }
+        None
     }
 
     /// A wheel expiry before login is the login deadline, not a liveness timeout.
@@ -398,13 +422,16 @@ impl Driver {
                 self.codec = selected;
             }
         }
+        if let Some(protocol) = self.conn.protocol() {
+            self.pipeline.normalize.set_protocol(protocol);
+        }
         if let Some(old) = self.session.take() {
             self.ctx.sessions.logout(&old.meta.charger, self.conn_id);
         }
         let meta = SessionMeta::new(
             login.charger_id.clone(),
             self.ctx.codec_name,
-            self.codec.protocol(),
+            self.pipeline.normalize.protocol(),
             station,
             self.ctx.config.worker,
             wall_clock_ms(),
