@@ -56,6 +56,9 @@ pub enum AppError {
     /// A listener or worker could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The MQTT sink could not start.
+    #[error(transparent)]
+    Mqtt(#[from] crate::mqtt::MqttError),
 }
 
 impl AppError {
@@ -64,6 +67,7 @@ impl AppError {
         match self {
             AppError::Registry(_) => "registry",
             AppError::Server(e) => e.kind(),
+            AppError::Mqtt(e) => e.kind(),
         }
     }
 }
@@ -134,18 +138,41 @@ impl App {
         let (auth, registry) = authenticator(&config)?;
         let sessions = Arc::new(SessionRegistry::new(PendingConfig::default()));
         let metrics = options.metrics;
+        let command_timeout = Duration::from_secs(config.http.command_timeout_secs);
+        let dispatcher = Arc::new(SessionCommands::new(
+            Arc::clone(&sessions),
+            command_timeout,
+            metrics.clone(),
+        ));
+        let mut subscribers = options.subscribers;
+        let mqtt = crate::mqtt::prepare(
+            &config,
+            crate::mqtt::MqttParts {
+                sessions: Arc::clone(&sessions),
+                dispatcher: dispatcher.clone(),
+                metrics: metrics.clone(),
+            },
+        )?;
+        let dead_letters = mqtt.map(|m| {
+            subscribers.push(m.subscriber);
+            m.dead_letters
+        });
+        let instance = config.instance.clone();
         let shared_parts = (Arc::clone(&codecs), Arc::clone(&sessions), auth);
         let handler: crate::server::HandlerBuilder =
             Box::new(move |bus: &Arc<EventBus>, _: &Metrics| {
                 let (codecs, sessions, auth) = shared_parts;
+                let mut router = BusRouter::new(Arc::clone(bus));
+                if let Some(tx) = dead_letters {
+                    router = router.with_dead_letters(tx, &instance);
+                }
                 Arc::new(CodecHandlerFactory::new(Shared {
                     codecs,
                     sessions,
                     auth,
-                    router: Arc::new(BusRouter::new(Arc::clone(bus))),
+                    router: Arc::new(router),
                 }))
             });
-        let command_timeout = Duration::from_secs(config.http.command_timeout_secs);
         let parts = GatewayParts {
             handler,
             directory: Arc::new(SessionDirectory::new(
@@ -153,14 +180,10 @@ impl App {
                 registry,
                 config.instance.clone(),
             )),
-            dispatcher: Arc::new(SessionCommands::new(
-                Arc::clone(&sessions),
-                command_timeout,
-                metrics.clone(),
-            )),
+            dispatcher,
             hooks: options.hooks,
             metrics: metrics.clone(),
-            subscribers: options.subscribers,
+            subscribers,
         };
         let gateway = Gateway::start(config, parts, shutdown.clone()).await?;
         tokio::spawn(sweep_pending(Arc::clone(&sessions), metrics, shutdown));
