@@ -3,6 +3,8 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chargegate::config::{Config, MqttMode};
@@ -112,6 +114,8 @@ pub struct Observer {
     pub client: AsyncClient,
     /// Messages as received.
     pub rx: mpsc::UnboundedReceiver<Publish>,
+    /// Subscriptions acknowledged so far (grows on every reconnect).
+    pub subacks: Arc<AtomicUsize>,
 }
 
 impl Observer {
@@ -126,6 +130,8 @@ impl Observer {
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let filters: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();
         let sub = client.clone();
+        let subacks = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&subacks);
         tokio::spawn(async move {
             let mut ready = Some(ready_tx);
             loop {
@@ -136,6 +142,7 @@ impl Observer {
                         }
                     }
                     Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        counted.fetch_add(1, Ordering::SeqCst);
                         if let Some(r) = ready.take() {
                             let _ = r.send(());
                         }
@@ -154,7 +161,22 @@ impl Observer {
             .await
             .expect("observer subscribed in time")
             .expect("observer task alive");
-        Observer { client, rx }
+        Observer {
+            client,
+            rx,
+            subacks,
+        }
+    }
+
+    /// Waits until more than `seen` subscriptions have been acknowledged (after a broker restart).
+    pub async fn resubscribed(&self, seen: usize) {
+        tokio::time::timeout(BROKER_START, async {
+            while self.subacks.load(Ordering::SeqCst) <= seen {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("observer resubscribed in time");
     }
 
     /// The next message on `topic`, skipping others, within `within`.
