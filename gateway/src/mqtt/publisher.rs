@@ -153,7 +153,7 @@ impl Publisher {
     /// Runs until `rx` closes (every sender gone), then spools whatever is still unacknowledged.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Outbound>) {
         let mut tick = tokio::time::interval(TICK);
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut batch = Vec::new();
         loop {
             let direct = self.direct();
             let take = if direct {
@@ -172,7 +172,7 @@ impl Publisher {
                     if n == 0 {
                         break;
                     }
-                    self.accept(batch.drain(..).collect()).await;
+                    self.accept(std::mem::take(&mut batch)).await;
                 }
                 _ = sleep_until(reconnect_at), if reconnect_at.is_some() => self.connect(),
                 _ = tick.tick() => self.check_stall().await,
