@@ -144,8 +144,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let token = CancellationToken::new();
         let options = AppOptions::new(Metrics::new()?);
-        let app = App::start(config, options, token.clone()).await?;
-        tokio::spawn(wait_for_signal(token));
+        // Signal handlers go in before anything is announced ready, so an early SIGTERM is a graceful stop.
+        tokio::spawn(wait_for_signal(token.clone()));
+        tokio::task::yield_now().await;
+        let app = App::start(config, options, token).await?;
         app.wait().await;
         Ok(ExitCode::SUCCESS)
     })
