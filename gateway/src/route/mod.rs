@@ -9,6 +9,7 @@
 
 mod bus;
 mod jsonl;
+pub mod spool;
 
 pub use bus::{is_critical, BusError, Delivery, EventBus, EVENT_KINDS};
 pub use jsonl::{spawn_jsonl_sink, JsonlTarget, JSONL_BATCH};
