@@ -11,6 +11,7 @@
 
 mod bus;
 mod jsonl;
+pub mod spool;
 
 pub use bus::{is_critical, BusError, Delivery, EventBus, Upstream, EVENT_KINDS};
 pub use jsonl::{spawn_jsonl_sink, JsonlTarget, JSONL_BATCH};
