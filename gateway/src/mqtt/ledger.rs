@@ -1,13 +1,15 @@
 //! Where publishes wait while the broker cannot take them: the [`Ledger`] the publisher appends to during an
 //! outage and replays from, in order, after reconnect.
 //!
-//! The disk spool (`route::spool`, segment files with an fsync policy) implements it for production; with no
+//! The disk spool ([`Spool`], segment files with an fsync policy) implements it for production; with no
 //! `mqtt.spool.dir` the [`MemoryLedger`] keeps the same bounds in memory — it rides out a broker outage but not a
 //! gateway restart, and says so in the log at start.
 
 use std::collections::VecDeque;
 
 use thiserror::Error;
+
+use crate::route::spool::{RecordClass, Spool, SpoolError};
 
 /// Why an append was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -18,6 +20,19 @@ pub enum LedgerError {
     /// The storage failed.
     #[error("spool I/O: {0}")]
     Io(String),
+    /// A stored record failed its check on read-back.
+    #[error("spool record corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<SpoolError> for LedgerError {
+    fn from(e: SpoolError) -> Self {
+        match e {
+            SpoolError::Full { .. } | SpoolError::TooLarge { .. } => LedgerError::Full,
+            SpoolError::Corrupt { .. } => LedgerError::Corrupt(e.to_string()),
+            _ => LedgerError::Io(e.to_string()),
+        }
+    }
 }
 
 impl LedgerError {
@@ -26,6 +41,7 @@ impl LedgerError {
         match self {
             LedgerError::Full => "full",
             LedgerError::Io(_) => "io",
+            LedgerError::Corrupt(_) => "corrupt",
         }
     }
 }
@@ -37,9 +53,9 @@ pub trait Ledger: Send + 'static {
     /// Makes every appended record durable (a no-op in memory).
     fn sync(&mut self) -> Result<(), LedgerError>;
     /// Up to `max` records from sequence `from` on, in order.
-    fn read_from(&mut self, from: u64, max: usize) -> Vec<(u64, Vec<u8>)>;
+    fn read_from(&mut self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, LedgerError>;
     /// Forgets every record up to and including `seq` (they reached the broker).
-    fn ack_through(&mut self, seq: u64);
+    fn ack_through(&mut self, seq: u64) -> Result<(), LedgerError>;
     /// The oldest record not yet acknowledged.
     fn first_unacked(&self) -> Option<u64>;
     /// Records held.
@@ -99,21 +115,23 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
-    fn read_from(&mut self, from: u64, max: usize) -> Vec<(u64, Vec<u8>)> {
-        self.records
+    fn read_from(&mut self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, LedgerError> {
+        Ok(self
+            .records
             .iter()
             .filter(|(s, _)| *s >= from)
             .take(max)
             .cloned()
-            .collect()
+            .collect())
     }
 
-    fn ack_through(&mut self, seq: u64) {
+    fn ack_through(&mut self, seq: u64) -> Result<(), LedgerError> {
         while self.records.front().is_some_and(|(s, _)| *s <= seq) {
             if let Some((_, r)) = self.records.pop_front() {
                 self.bytes -= r.len() as u64;
             }
         }
+        Ok(())
     }
 
     fn first_unacked(&self) -> Option<u64> {
@@ -133,6 +151,45 @@ impl Ledger for MemoryLedger {
     }
 }
 
+impl Ledger for Spool {
+    fn append(&mut self, record: &[u8], critical: bool) -> Result<u64, LedgerError> {
+        let class = if critical {
+            RecordClass::Critical
+        } else {
+            RecordClass::Telemetry
+        };
+        Ok(Spool::append(self, record, class)?)
+    }
+
+    fn sync(&mut self) -> Result<(), LedgerError> {
+        Ok(Spool::sync(self)?)
+    }
+
+    fn read_from(&mut self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, LedgerError> {
+        Ok(Spool::read_from(self, from, max)?)
+    }
+
+    fn ack_through(&mut self, seq: u64) -> Result<(), LedgerError> {
+        Ok(Spool::ack_through(self, seq)?)
+    }
+
+    fn first_unacked(&self) -> Option<u64> {
+        Spool::first_unacked(self)
+    }
+
+    fn len(&self) -> usize {
+        usize::try_from(Spool::len(self)).unwrap_or(usize::MAX)
+    }
+
+    fn bytes(&self) -> u64 {
+        Spool::bytes(self)
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,8 +200,8 @@ mod tests {
         assert_eq!(l.append(&[0; 6], false), Ok(1));
         assert_eq!(l.append(&[0; 1], false), Err(LedgerError::Full));
         assert_eq!(l.append(&[0; 4], true), Ok(2));
-        assert_eq!(l.read_from(2, 10).len(), 1);
-        l.ack_through(1);
+        assert_eq!(l.read_from(2, 10).unwrap().len(), 1);
+        l.ack_through(1).unwrap();
         assert_eq!((l.first_unacked(), l.len(), l.bytes()), (Some(2), 1, 4));
     }
 }

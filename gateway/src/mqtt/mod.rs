@@ -33,12 +33,15 @@ use tokio::sync::mpsc;
 
 pub use dead_letter::DeadLetter;
 
-use crate::config::{Config, MqttMode, TopicLayout};
+use crate::config::{Config, MqttMode, MqttSpool, SpoolFsync, TopicLayout};
 use crate::http::CommandDispatcher;
 use crate::metrics::Metrics;
+use crate::route::spool::{
+    FsyncPolicy, Spool, SpoolConfig, SpoolError, DEFAULT_SPOOL_FSYNC_INTERVAL_MS,
+};
 use crate::server::BusSubscriber;
 use crate::session::SessionRegistry;
-use ledger::{LedgerThread, MemoryLedger};
+use ledger::{Ledger, LedgerThread, MemoryLedger};
 use metrics::MqttMetrics;
 use presence::PresenceBook;
 use publisher::{Publisher, PublisherSettings};
@@ -68,7 +71,10 @@ pub enum MqttError {
     Metrics(#[from] prometheus::Error),
     /// The spool thread could not start.
     #[error("MQTT spool thread: {0}")]
-    Spool(std::io::Error),
+    SpoolThread(std::io::Error),
+    /// The disk spool could not be opened.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
 }
 
 impl MqttError {
@@ -78,7 +84,8 @@ impl MqttError {
             MqttError::Settings(e) => e.kind(),
             MqttError::Broker(_) => "embedded_broker",
             MqttError::Metrics(_) => "metrics",
-            MqttError::Spool(_) => "spool",
+            MqttError::SpoolThread(_) => "spool_thread",
+            MqttError::Spool(e) => e.kind(),
         }
     }
 }
@@ -115,19 +122,7 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
     if c.layout == TopicLayout::EmqxOcpp {
         tracing::warn!("mqtt.layout = \"emqx_ocpp\" is not implemented in this build; using the chargegate layout");
     }
-    if c.spool.dir.is_some() {
-        tracing::warn!("mqtt.spool.dir is set but this build has no disk spool; spooling in memory (lost on restart)");
-    } else {
-        tracing::info!(
-            max_bytes = c.spool.max_bytes,
-            "MQTT spool in memory (no mqtt.spool.dir): rides out broker outages, not restarts"
-        );
-    }
-    let ledger = LedgerThread::spawn(Box::new(MemoryLedger::new(
-        c.spool.max_bytes,
-        c.spool.critical_reserve_bytes,
-    )))
-    .map_err(MqttError::Spool)?;
+    let ledger = LedgerThread::spawn(open_ledger(&c.spool)?).map_err(MqttError::SpoolThread)?;
     let topics = Topics::new(&c.topic_prefix, TopicLayout::Chargegate);
     let mut subscriptions = vec![topics.presence_filter()];
     if c.commands {
@@ -170,4 +165,34 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
         subscriber,
         dead_letters: dead_tx,
     }))
+}
+
+/// The disk spool in `spool.dir`, or the bounded memory ledger when no directory is configured.
+fn open_ledger(c: &MqttSpool) -> Result<Box<dyn Ledger>, MqttError> {
+    let Some(dir) = &c.dir else {
+        tracing::warn!(
+            max_bytes = c.max_bytes,
+            "MQTT spool in memory (no mqtt.spool.dir): rides out broker outages, not restarts"
+        );
+        return Ok(Box::new(MemoryLedger::new(
+            c.max_bytes,
+            c.critical_reserve_bytes,
+        )));
+    };
+    let fsync = match c.fsync {
+        SpoolFsync::Always => FsyncPolicy::Always,
+        SpoolFsync::Batch => {
+            FsyncPolicy::Interval(Duration::from_millis(DEFAULT_SPOOL_FSYNC_INTERVAL_MS))
+        }
+        SpoolFsync::Never => FsyncPolicy::Never,
+    };
+    let spool = Spool::open(SpoolConfig {
+        dir: dir.clone(),
+        max_bytes: c.max_bytes,
+        segment_bytes: c.segment_bytes,
+        critical_reserve_bytes: c.critical_reserve_bytes,
+        fsync,
+    })?;
+    tracing::info!(dir = %dir.display(), records = spool.len(), bytes = spool.bytes(), "MQTT disk spool open");
+    Ok(Box::new(spool))
 }

@@ -116,6 +116,7 @@ pub struct Publisher {
     replay_exhausted: bool,
     replayed: VecDeque<u64>,
     acked: HashSet<u64>,
+    delivered_through: Option<u64>,
 }
 
 impl Publisher {
@@ -147,6 +148,7 @@ impl Publisher {
             spool,
             replayed: VecDeque::new(),
             acked: HashSet::new(),
+            delivered_through: None,
         }
     }
 
@@ -175,11 +177,18 @@ impl Publisher {
                     self.accept(std::mem::take(&mut batch)).await;
                 }
                 _ = sleep_until(reconnect_at), if reconnect_at.is_some() => self.connect(),
-                _ = tick.tick() => self.check_stall().await,
+                _ = tick.tick() => {
+                    self.check_stall().await;
+                    self.flush_acks().await;
+                }
+            }
+            if self.replayed.is_empty() {
+                self.flush_acks().await;
             }
             self.pump().await;
             self.gauges();
         }
+        self.flush_acks().await;
         self.spool_unacked().await;
         self.gauges();
         tracing::info!(spooled = self.spool.len, "MQTT publisher stopped");
@@ -263,6 +272,7 @@ impl Publisher {
                 self.metrics.connection_errors.inc();
                 self.metrics.connected.set(0);
                 self.connected = false;
+                self.flush_acks().await;
                 self.client = None;
                 self.spool_unacked().await;
                 self.awaiting.clear();
@@ -442,8 +452,19 @@ impl Publisher {
         if room == 0 {
             return;
         }
-        let Some(records) = self.ledger.call(move |l| l.read_from(from, room)).await else {
+        let Some(read) = self.ledger.call(move |l| l.read_from(from, room)).await else {
             return;
+        };
+        let records = match read {
+            Ok(records) => records,
+            Err(error) => {
+                // Skip the unreadable record so one bad sector cannot stop the replay for good.
+                tracing::error!(seq = from, %error, code = codes::CORRUPT_RECORD, "spool record unreadable; skipped");
+                self.replayed.push_back(from);
+                self.ack_seq(from).await;
+                self.replay_from = Some(from + 1);
+                return;
+            }
         };
         if records.len() < room {
             self.replay_exhausted = true;
@@ -478,37 +499,43 @@ impl Publisher {
                 Err(error) => {
                     tracing::error!(seq, %error, code = codes::CORRUPT_RECORD, "spool record unreadable; skipped");
                     self.replayed.push_back(seq);
-                    self.acked.insert(seq);
+                    self.ack_seq(seq).await;
                 }
             }
             self.replay_from = Some(seq + 1);
         }
     }
 
-    /// Marks a spool record delivered and forgets the delivered prefix.
+    /// Marks a spool record delivered; the delivered prefix is forgotten by [`Publisher::flush_acks`].
     async fn ack_seq(&mut self, seq: u64) {
         self.acked.insert(seq);
-        let mut through = None;
         while let Some(front) = self.replayed.front() {
             if !self.acked.remove(front) {
                 break;
             }
-            through = self.replayed.pop_front();
+            self.delivered_through = self.replayed.pop_front();
         }
-        if let Some(through) = through {
-            if let Some(state) = self
-                .ledger
-                .call(move |l| {
-                    l.ack_through(through);
-                    snapshot(l)
-                })
-                .await
-            {
-                self.spool = state;
-                if state.len == 0 {
-                    tracing::info!("MQTT spool drained; publishing directly");
-                }
-            }
+    }
+
+    /// Tells the spool which prefix reached the broker — batched (each call rewrites the spool's checkpoint): on
+    /// every tick, when everything replayed is delivered, and before the connection state changes.
+    async fn flush_acks(&mut self) {
+        let Some(through) = self.delivered_through.take() else {
+            return;
+        };
+        let Some((result, state)) = self
+            .ledger
+            .call(move |l| (l.ack_through(through), snapshot(l)))
+            .await
+        else {
+            return;
+        };
+        if let Err(error) = result {
+            tracing::error!(through, %error, code = codes::SPOOL_REFUSED, "spool could not record delivery; records may be replayed twice");
+        }
+        self.spool = state;
+        if state.len == 0 {
+            tracing::info!("MQTT spool drained; publishing directly");
         }
     }
 
