@@ -77,9 +77,33 @@ impl Mosquitto {
         wait_listening(self.port).await;
     }
 
+    /// Freezes the process (SIGSTOP): connections stay open, nothing is answered.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused process (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let ok = Command::new("kill")
+                .args([sig, &c.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "kill {sig} mosquitto");
+        }
+    }
+
     /// Kills the process (the port is free again).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            // A paused process must be thawed to die promptly on some systems; SIGKILL works either way.
+            let _ = Command::new("kill")
+                .args(["-CONT", &c.id().to_string()])
+                .status();
             let _ = c.kill();
             let _ = c.wait();
         }
