@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use chargegate_codec::ykc::heartbeat::Heartbeat;
+use chargegate_codec::ykc::Message;
 use chargegate_e2e::mqtt::{
     free_port, json, use_embedded, use_external, wait_listening, Mosquitto, Observer,
 };
@@ -69,6 +71,25 @@ async fn events_and_presence(port: u16, gw: TestGateway, prefix: &str, downgrade
         .next_on(&format!("{prefix}/{id}/up/meter"), WITHIN)
         .await;
     assert_eq!(meter.qos, QoS::AtLeastOnce, "telemetry is QoS 1");
+
+    // A frame with a broken CRC goes to the dead-letter topic with all its bytes.
+    let mut bad = chargegate_e2e::frame(
+        &Message::Heartbeat(Heartbeat {
+            pile: pile.pile,
+            gun: 1,
+            gun_status: 0,
+        }),
+        [0, 9],
+    )
+    .to_vec();
+    if let Some(last) = bad.last_mut() {
+        *last ^= 0xFF;
+    }
+    pile.send_raw(&bad).await;
+    let dead = json(&obs.next_on(&format!("{prefix}/_dead/{id}"), WITHIN).await);
+    assert_eq!(dead["error"], "bad_checksum");
+    assert_eq!(dead["hex"], hex::encode(&bad));
+    assert_eq!(dead["code"], "A0705");
 
     drop(pile);
     let off = obs
