@@ -134,3 +134,12 @@ fn tls_on_the_http_listener_is_refused_rather_than_ignored() {
     assert_eq!(err.key(), Some("listeners.http.tls"));
     assert_eq!(err.line(), Some(1));
 }
+
+#[test]
+fn an_mqtt_url_without_a_host_and_a_reserve_above_the_spool_are_refused() {
+    let err = check_str("[mqtt]\nurl = \"mqtt://:1883\"\n").unwrap_err();
+    assert_eq!(err.key(), Some("mqtt.url"));
+    let text = "[mqtt.spool]\nmax_bytes = 1000\ncritical_reserve_bytes = 1000\n";
+    let err = check_str(text).unwrap_err();
+    assert_eq!(err.key(), Some("mqtt.spool.critical_reserve_bytes"));
+}

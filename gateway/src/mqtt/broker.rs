@@ -66,9 +66,18 @@ pub fn embedded_config(bind: SocketAddr, max_payload: usize) -> Config {
     }
 }
 
-/// Starts the embedded broker on its own thread. The thread lives as long as the process (rumqttd has no stop);
-/// a bind failure is logged by the thread, and the sink's connection attempts then fail and are counted.
-pub fn start_embedded(bind: SocketAddr, max_payload: usize) -> Result<JoinHandle<()>, BrokerError> {
+/// Starts the embedded broker on its own thread. The thread lives as long as the process (rumqttd has no stop).
+/// rumqttd binds inside its own threads and only logs a failure, so the address is tried here first: if it is
+/// taken, the error is logged loudly (code `B0704`), no broker is started, and the sink publishes to whatever
+/// listens there (`Ok(None)`) — the gateway keeps serving chargers either way.
+pub fn start_embedded(
+    bind: SocketAddr,
+    max_payload: usize,
+) -> Result<Option<JoinHandle<()>>, BrokerError> {
+    if let Err(error) = std::net::TcpListener::bind(bind) {
+        tracing::error!(%bind, %error, code = codes::EMBEDDED_STOPPED, "embedded MQTT broker cannot bind; set mqtt.embedded_bind or mqtt.mode = \"external\"");
+        return Ok(None);
+    }
     let config = embedded_config(bind, max_payload);
     std::thread::Builder::new()
         .name("mqtt-broker".to_owned())
@@ -79,5 +88,6 @@ pub fn start_embedded(bind: SocketAddr, max_payload: usize) -> Result<JoinHandle
                 tracing::error!(%bind, %error, code = codes::EMBEDDED_STOPPED, "embedded MQTT broker stopped");
             }
         })
+        .map(Some)
         .map_err(BrokerError::Thread)
 }
