@@ -34,7 +34,9 @@ pub async fn wait_listening(port: u16) {
     .expect("broker listening in time");
 }
 
-/// A Mosquitto process on 127.0.0.1:`port`, anonymous access, killed when dropped.
+/// A Mosquitto process on 127.0.0.1:`port`, anonymous access, persistence in its own temporary directory (so
+/// persistent sessions and their queued messages survive [`Mosquitto::stop`] + [`Mosquitto::restart`]), killed
+/// when dropped.
 pub struct Mosquitto {
     /// Its port.
     pub port: u16,
@@ -61,8 +63,10 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n",
-                self.port
+                "user {}\nlistener {} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\n",
+                current_user(),
+                self.port,
+                self.dir.path().display()
             ),
         )
         .expect("write conf");
@@ -97,8 +101,17 @@ impl Mosquitto {
         }
     }
 
-    /// Kills the process (the port is free again).
+    /// Stops the process gracefully (SIGTERM: Mosquitto saves its sessions), waits for it to exit.
     pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+
+    fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             // A paused process must be thawed to die promptly on some systems; SIGKILL works either way.
             let _ = Command::new("kill")
@@ -112,8 +125,17 @@ impl Mosquitto {
 
 impl Drop for Mosquitto {
     fn drop(&mut self) {
-        self.stop();
+        self.kill();
     }
+}
+
+/// The user the tests run as: Mosquitto started as root drops to user `mosquitto` unless told otherwise, and
+/// could then not write its persistence file into our temporary directory.
+fn current_user() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".to_owned())
 }
 
 /// Points `c` at an external broker on loopback `port` under `prefix`.
@@ -146,7 +168,14 @@ impl Observer {
     /// Connects to 127.0.0.1:`port` as `id`, subscribes to `filters` with QoS 1 (again after every reconnect) and
     /// waits until the first subscription is acknowledged.
     pub async fn connect(port: u16, id: &str, filters: &[&str]) -> Observer {
+        Self::connect_with(port, id, filters, true).await
+    }
+
+    /// As [`Observer::connect`] with a persistent session (`clean = false`): the broker queues QoS 1 messages for
+    /// it while it is disconnected, as a real platform's consumer would be set up.
+    pub async fn connect_with(port: u16, id: &str, filters: &[&str], clean: bool) -> Observer {
         let mut o = MqttOptions::new(id, "127.0.0.1", port);
+        o.set_clean_session(clean);
         o.set_max_packet_size(1 << 20, 1 << 20);
         o.set_keep_alive(Duration::from_secs(5));
         let (client, mut eventloop) = AsyncClient::new(o, 1024);

@@ -35,7 +35,9 @@ async fn ten_thousand_events_survive_a_ten_second_broker_outage() {
     let mut events = std::mem::replace(&mut gw.events, dummy);
     tokio::spawn(async move { while events.recv().await.is_some() {} });
 
-    let mut obs = Observer::connect(port, "cgo-platform", &["cgo/+/up/+"]).await;
+    // The platform's consumer has a persistent session on a broker with persistence: whatever the broker
+    // acknowledged reaches it, so a missing id can only have been lost by the gateway.
+    let mut obs = Observer::connect_with(port, "cgo-platform", &["cgo/+/up/+"], false).await;
     let mut pile = YkcCharger::connect(gw.ykc(), "32010200000031").await;
     let id = pile.id();
     pile.login_accepted().await;
@@ -45,8 +47,7 @@ async fn ten_thousand_events_survive_a_ten_second_broker_outage() {
     for i in 0..BEFORE {
         pile.realtime(400.0, 50.0, i as f64 / 1000.0).await;
     }
-    // The broker PUBACKs before it forwards; it has no persistence, so stopping it with messages still queued
-    // for the observer would lose them inside Mosquitto, not in the gateway. Stop it once the platform has them.
+    // Real traffic first: the platform has every pre-outage event before the broker goes down.
     let meter = format!("cgo/{id}/up/meter");
     let mut ids: HashMap<String, usize> = HashMap::new();
     tokio::time::timeout(Duration::from_secs(30), async {
@@ -98,6 +99,7 @@ async fn ten_thousand_events_survive_a_ten_second_broker_outage() {
     }
 
     let mut bill = false;
+    let mut seen = std::collections::BTreeSet::<usize>::new();
     let transaction = format!("cgo/{id}/up/transaction");
     let collected = tokio::time::timeout(Duration::from_secs(45), async {
         while ids.len() < TOTAL || !bill {
@@ -106,6 +108,9 @@ async fn ten_thousand_events_survive_a_ten_second_broker_outage() {
                 let e = json(&p);
                 *ids.entry(e["id"].as_str().unwrap_or_default().to_owned())
                     .or_default() += 1;
+                if let Some(kwh) = e["data"]["energy_kwh"].as_f64() {
+                    seen.insert((kwh * 1000.0).round() as usize);
+                }
             } else if p.topic == transaction {
                 bill = true;
             }
@@ -117,6 +122,22 @@ async fn ten_thousand_events_survive_a_ten_second_broker_outage() {
         "distinct meter events {} of {TOTAL}, duplicates {duplicates}, bill seen {bill}",
         ids.len()
     );
+    if collected.is_err() {
+        let missing: Vec<usize> = (BEFORE..TOTAL).filter(|i| !seen.contains(i)).collect();
+        println!(
+            "missing frame indices: first {:?}, last {:?}, count {}",
+            missing.first(),
+            missing.last(),
+            missing.len()
+        );
+        let text = gw.metrics_text().await;
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("chargegate_mqtt_publishes_total"))
+        {
+            println!("{line}");
+        }
+    }
     assert!(
         collected.is_ok(),
         "only {} of {TOTAL} event ids arrived (bill seen: {bill})",
