@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod metrics;
+pub mod mqtt;
 pub mod pipeline;
 pub mod route;
 pub mod server;

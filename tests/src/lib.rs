@@ -9,6 +9,8 @@
 
 #![warn(missing_docs)]
 
+pub mod mqtt;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -77,6 +77,9 @@ pub enum AppError {
     /// A `[rollout.<codec>]` plan names a version that is not registered.
     #[error("{0}")]
     Rollout(String),
+    /// The MQTT sink could not start.
+    #[error(transparent)]
+    Mqtt(#[from] crate::mqtt::MqttError),
 }
 
 impl AppError {
@@ -87,6 +90,7 @@ impl AppError {
             AppError::Server(e) => e.kind(),
             AppError::Rollout(_) => "rollout",
             AppError::Hook(_) => "auth_hook",
+            AppError::Mqtt(e) => e.kind(),
         }
     }
 }
@@ -189,6 +193,25 @@ impl App {
         let (auth, registry) = authenticator(&config)?;
         let sessions = Arc::new(SessionRegistry::new(PendingConfig::default()));
         let metrics = options.metrics;
+        let command_timeout = Duration::from_secs(config.http.command_timeout_secs);
+        let dispatcher = Arc::new(SessionCommands::new(
+            Arc::clone(&sessions),
+            command_timeout,
+            metrics.clone(),
+        ));
+        let mut subscribers = options.subscribers;
+        let mqtt = crate::mqtt::prepare(
+            &config,
+            crate::mqtt::MqttParts {
+                sessions: Arc::clone(&sessions),
+                dispatcher: dispatcher.clone(),
+                metrics: metrics.clone(),
+            },
+        )?;
+        let dead_letters = mqtt.map(|m| {
+            subscribers.push(m.subscriber);
+            m.dead_letters
+        });
         let late_router = Arc::new(LateBusRouter::default());
         let ocpp = ocpp_route(
             &config,
@@ -202,19 +225,23 @@ impl App {
             },
             &shutdown,
         );
+        let instance = config.instance.clone();
         let shared_parts = (Arc::clone(&codecs), Arc::clone(&sessions), auth);
         let handler: crate::server::HandlerBuilder =
             Box::new(move |bus: &Arc<EventBus>, _: &Metrics| {
                 late_router.attach(Arc::clone(bus));
                 let (codecs, sessions, auth) = shared_parts;
+                let mut router = BusRouter::new(Arc::clone(bus));
+                if let Some(tx) = dead_letters {
+                    router = router.with_dead_letters(tx, &instance);
+                }
                 Arc::new(CodecHandlerFactory::new(Shared {
                     codecs,
                     sessions,
                     auth,
-                    router: Arc::new(BusRouter::new(Arc::clone(bus))),
+                    router: Arc::new(router),
                 }))
             });
-        let command_timeout = Duration::from_secs(config.http.command_timeout_secs);
         let parts = GatewayParts {
             handler,
             directory: Arc::new(SessionDirectory::new(
@@ -222,14 +249,10 @@ impl App {
                 registry.clone(),
                 config.instance.clone(),
             )),
-            dispatcher: Arc::new(SessionCommands::new(
-                Arc::clone(&sessions),
-                command_timeout,
-                metrics.clone(),
-            )),
+            dispatcher,
             hooks: ocpp.merge(options.hooks),
             metrics: metrics.clone(),
-            subscribers: options.subscribers,
+            subscribers,
         };
         let gateway = Gateway::start(config, parts, shutdown.clone()).await?;
         tokio::spawn(sweep_pending(Arc::clone(&sessions), metrics, shutdown));

@@ -8,20 +8,34 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chargegate_codec::event::Event;
 use chargegate_codec::plugin::FrameError;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
+use crate::mqtt::DeadLetter;
 use crate::pipeline::route::{Delivery, EventRouter};
 use crate::route::{is_critical, EventBus};
 
 /// Routes connection events onto the bus.
 pub struct BusRouter {
     bus: Arc<EventBus>,
+    dead_letters: Option<mpsc::Sender<DeadLetter>>,
+    instance: String,
 }
 
 impl BusRouter {
     /// A router publishing to `bus`.
     pub fn new(bus: Arc<EventBus>) -> Self {
-        BusRouter { bus }
+        BusRouter {
+            bus,
+            dead_letters: None,
+            instance: String::new(),
+        }
+    }
+
+    /// Also hands rejected frames of `instance` to `tx` (the MQTT dead-letter topic).
+    pub fn with_dead_letters(mut self, tx: mpsc::Sender<DeadLetter>, instance: &str) -> Self {
+        self.dead_letters = Some(tx);
+        self.instance = instance.to_owned();
+        self
     }
 }
 
@@ -47,7 +61,24 @@ impl EventRouter for BusRouter {
     }
 
     fn dead_letter(&self, charger: &str, raw: &Bytes, error: &FrameError) {
-        tracing::warn!(charger, kind = error.kind(), %error, len = raw.len(), raw = %hex::encode(raw), "frame rejected");
+        let hex = hex::encode(raw);
+        tracing::warn!(charger, kind = error.kind(), code = crate::mqtt::codes::DEAD_LETTER, %error, len = raw.len(), raw = %hex, "frame rejected");
+        if let Some(tx) = &self.dead_letters {
+            let letter = DeadLetter {
+                charger: charger.to_owned(),
+                instance: self.instance.clone(),
+                ts: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                error: error.kind().to_owned(),
+                code: crate::mqtt::codes::DEAD_LETTER,
+                detail: error.to_string(),
+                hex,
+            };
+            if tx.try_send(letter).is_err() {
+                tracing::warn!(charger, "dead-letter queue full; the frame is only logged");
+            }
+        }
     }
 }
 

@@ -272,12 +272,15 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
         );
     }
     if let Some(url) = &c.mqtt.url {
-        if !(url.starts_with("mqtt://") || url.starts_with("mqtts://")) {
-            return bad(
-                "mqtt.url",
-                format!("`{url}` is not an mqtt:// or mqtts:// URL"),
-            );
+        if let Err(e) = crate::mqtt::settings::BrokerUrl::parse(url) {
+            return bad("mqtt.url", e.to_string());
         }
+    }
+    if c.mqtt.spool.critical_reserve_bytes >= c.mqtt.spool.max_bytes {
+        return bad(
+            "mqtt.spool.critical_reserve_bytes",
+            "must be below mqtt.spool.max_bytes (telemetry needs room too)".to_owned(),
+        );
     }
     for (name, l) in &c.listeners.extra {
         if l.enabled && (l.bind.is_none() || l.codec.is_none()) {

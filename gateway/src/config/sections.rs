@@ -41,6 +41,23 @@ pub const DEFAULT_OCPP_GRACE_SECS: u64 = 30;
 pub const DEFAULT_MQTT_EMBEDDED_BIND: &str = "127.0.0.1:1883";
 /// Default MQTT topic prefix.
 pub const DEFAULT_MQTT_TOPIC_PREFIX: &str = "chargegate";
+/// Default MQTT keep-alive, seconds.
+pub const DEFAULT_MQTT_KEEP_ALIVE_SECS: u64 = 30;
+/// Default QoS 1 publishes awaiting PUBACK at once (rumqttc's in-flight window).
+pub const DEFAULT_MQTT_INFLIGHT: u16 = 100;
+/// Default seconds the oldest publish may wait for its PUBACK before the sink treats the broker as stalled and
+/// spools.
+pub const DEFAULT_MQTT_PUBACK_TIMEOUT_SECS: u64 = 3;
+/// Default pause between reconnect attempts, milliseconds.
+pub const DEFAULT_MQTT_RECONNECT_MS: u64 = 500;
+/// Default largest MQTT packet in either direction, bytes.
+pub const DEFAULT_MQTT_MAX_PACKET_BYTES: usize = 256 * 1024;
+/// Default bytes the MQTT spool may hold (1 GiB).
+pub const DEFAULT_MQTT_SPOOL_MAX_BYTES: u64 = 1 << 30;
+/// Default spool segment file size (64 MiB).
+pub const DEFAULT_MQTT_SPOOL_SEGMENT_BYTES: u64 = 64 << 20;
+/// Default spool bytes kept for billing events only (64 MiB): telemetry is refused above `max - reserve`.
+pub const DEFAULT_MQTT_SPOOL_CRITICAL_RESERVE_BYTES: u64 = 64 << 20;
 /// Default per-sink queue length on the event bus.
 pub const DEFAULT_SINK_QUEUE: usize = 16_384;
 /// Default seconds a billing event may wait for room in a full sink queue before the publisher is told it failed.
@@ -149,7 +166,73 @@ pub enum TopicLayout {
     EmqxOcpp,
 }
 
-/// `[mqtt]`: the broker connection (keys only in this release; the MQTT sink comes with the fan-out work).
+/// QoS per event class (`[mqtt.qos]`): 0 at most once, 1 at least once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttQos {
+    /// Heartbeats (a lost one is harmless: the next comes within seconds).
+    pub heartbeat: u8,
+    /// Telemetry, status, alarms, presence changes and everything else not named here.
+    pub telemetry: u8,
+    /// Billing events (`transaction`, `session_stopped`).
+    pub billing: u8,
+    /// Command results on `{p}/{charger}/reply` and `up/command_result`.
+    pub command_result: u8,
+}
+
+impl Default for MqttQos {
+    fn default() -> Self {
+        MqttQos {
+            heartbeat: 0,
+            telemetry: 1,
+            billing: 1,
+            command_result: 1,
+        }
+    }
+}
+
+/// How often the spool forces its segment to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpoolFsync {
+    /// After every append (slowest, nothing lost on power loss).
+    Always,
+    /// Once per batch and always before a billing event is confirmed.
+    #[default]
+    Batch,
+    /// Never explicitly (the OS decides); billing confirmation still waits for a sync.
+    Never,
+}
+
+/// `[mqtt.spool]`: where events wait while the broker is unreachable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttSpool {
+    /// Directory of the segment files; unset keeps the spool in memory (lost on restart; trials only).
+    pub dir: Option<PathBuf>,
+    /// Largest spool size, bytes.
+    pub max_bytes: u64,
+    /// Segment file size, bytes.
+    pub segment_bytes: u64,
+    /// Bytes kept for billing events: telemetry is dropped (and counted) above `max_bytes - critical_reserve_bytes`.
+    pub critical_reserve_bytes: u64,
+    /// fsync policy.
+    pub fsync: SpoolFsync,
+}
+
+impl Default for MqttSpool {
+    fn default() -> Self {
+        MqttSpool {
+            dir: None,
+            max_bytes: DEFAULT_MQTT_SPOOL_MAX_BYTES,
+            segment_bytes: DEFAULT_MQTT_SPOOL_SEGMENT_BYTES,
+            critical_reserve_bytes: DEFAULT_MQTT_SPOOL_CRITICAL_RESERVE_BYTES,
+            fsync: SpoolFsync::Batch,
+        }
+    }
+}
+
+/// `[mqtt]`: the broker the events go to, how the gateway connects to it, and the spool for outages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Mqtt {
@@ -157,12 +240,36 @@ pub struct Mqtt {
     pub mode: MqttMode,
     /// Address of the embedded broker.
     pub embedded_bind: SocketAddr,
-    /// External broker URL, `mqtt://host:port`; setting it (or `--mqtt`) selects `external`.
+    /// External broker URL, `mqtt://host:port` or `mqtts://host:port`; setting it (or `--mqtt`) selects `external`.
     pub url: Option<String>,
     /// Topic prefix.
     pub topic_prefix: String,
     /// Topic layout.
     pub layout: TopicLayout,
+    /// Broker user name.
+    pub username: Option<String>,
+    /// Broker password (prefer `CHARGEGATE_MQTT__PASSWORD`-style overrides to a file).
+    pub password: Option<String>,
+    /// MQTT client id; unset means `chargegate-{instance}` (must differ between instances).
+    pub client_id: Option<String>,
+    /// Keep-alive, seconds.
+    pub keep_alive_secs: u64,
+    /// PEM file of CA certificates for `mqtts://`; unset uses the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// QoS 1 publishes awaiting PUBACK at once.
+    pub inflight: u16,
+    /// Seconds the oldest publish may wait for PUBACK before the sink spools instead.
+    pub puback_timeout_secs: u64,
+    /// Pause between reconnect attempts, milliseconds.
+    pub reconnect_ms: u64,
+    /// Largest MQTT packet, bytes.
+    pub max_packet_bytes: usize,
+    /// Subscribe to `{p}/+/down` and run commands from MQTT.
+    pub commands: bool,
+    /// QoS per event class.
+    pub qos: MqttQos,
+    /// The outage spool.
+    pub spool: MqttSpool,
 }
 
 impl Default for Mqtt {
@@ -173,6 +280,18 @@ impl Default for Mqtt {
             url: None,
             topic_prefix: DEFAULT_MQTT_TOPIC_PREFIX.to_owned(),
             layout: TopicLayout::Chargegate,
+            username: None,
+            password: None,
+            client_id: None,
+            keep_alive_secs: DEFAULT_MQTT_KEEP_ALIVE_SECS,
+            ca_file: None,
+            inflight: DEFAULT_MQTT_INFLIGHT,
+            puback_timeout_secs: DEFAULT_MQTT_PUBACK_TIMEOUT_SECS,
+            reconnect_ms: DEFAULT_MQTT_RECONNECT_MS,
+            max_packet_bytes: DEFAULT_MQTT_MAX_PACKET_BYTES,
+            commands: true,
+            qos: MqttQos::default(),
+            spool: MqttSpool::default(),
         }
     }
 }

@@ -150,3 +150,12 @@ fn reuse_port_flag_sets_every_listener() {
     let off = ServeArgs::default().overrides(Vec::new()).unwrap();
     assert!(!Config::load(None, &off).unwrap().listeners.ykc.reuse_port);
 }
+
+#[test]
+fn an_mqtt_url_without_a_host_and_a_reserve_above_the_spool_are_refused() {
+    let err = check_str("[mqtt]\nurl = \"mqtt://:1883\"\n").unwrap_err();
+    assert_eq!(err.key(), Some("mqtt.url"));
+    let text = "[mqtt.spool]\nmax_bytes = 1000\ncritical_reserve_bytes = 1000\n";
+    let err = check_str(text).unwrap_err();
+    assert_eq!(err.key(), Some("mqtt.spool.critical_reserve_bytes"));
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chargegate_codec::event::{Event, EventBody};
 use prometheus::{IntCounter, IntGauge};
 use thiserror::Error;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
 
@@ -46,6 +46,14 @@ pub enum BusError {
         /// The sink.
         sink: String,
     },
+    /// An upstream sink took the event but could not confirm it stored (no PUBACK, no spool sync) in time.
+    #[error("sink `{sink}` did not confirm the event stored upstream within {waited:?}")]
+    NotStored {
+        /// The sink.
+        sink: String,
+        /// How long the publisher waited.
+        waited: Duration,
+    },
 }
 
 impl BusError {
@@ -54,6 +62,7 @@ impl BusError {
         match self {
             BusError::SinkFull { .. } => "sink_full",
             BusError::SinkClosed { .. } => "sink_closed",
+            BusError::NotStored { .. } => "not_stored",
         }
     }
 }
@@ -75,9 +84,72 @@ pub struct Delivery {
     pub dropped: usize,
 }
 
+/// An event on an upstream sink's queue (MQTT). A billing event carries `stored`: the sink sends `true` once the
+/// event is safe upstream (broker PUBACK or spool sync) or `false` when it could not be kept; only then does the
+/// connection acknowledge the charger.
+#[derive(Debug)]
+pub struct Upstream {
+    /// The event.
+    pub event: Arc<Event>,
+    /// Set for billing events: the publisher waits on it.
+    pub stored: Option<oneshot::Sender<bool>>,
+}
+
+/// The sending end of one sink's queue.
+enum SinkTx {
+    /// A sink that holds events once queued (JSON lines, tests, the WebSocket hub).
+    Plain(mpsc::Sender<Arc<Event>>),
+    /// A sink that confirms billing events once stored upstream.
+    Upstream(mpsc::Sender<Upstream>),
+}
+
+impl SinkTx {
+    fn capacity(&self) -> usize {
+        match self {
+            SinkTx::Plain(tx) => tx.capacity(),
+            SinkTx::Upstream(tx) => tx.capacity(),
+        }
+    }
+
+    fn try_send(&self, event: Arc<Event>) -> bool {
+        match self {
+            SinkTx::Plain(tx) => tx.try_send(event).is_ok(),
+            SinkTx::Upstream(tx) => tx
+                .try_send(Upstream {
+                    event,
+                    stored: None,
+                })
+                .is_ok(),
+        }
+    }
+
+    /// Waits for room and queues `event`; for an upstream sink returns the receiver of its stored signal.
+    async fn send_critical(
+        &self,
+        event: Arc<Event>,
+    ) -> Result<Option<oneshot::Receiver<bool>>, ()> {
+        match self {
+            SinkTx::Plain(tx) => {
+                let permit = tx.reserve().await.map_err(|_| ())?;
+                permit.send(event);
+                Ok(None)
+            }
+            SinkTx::Upstream(tx) => {
+                let permit = tx.reserve().await.map_err(|_| ())?;
+                let (stored, rx) = oneshot::channel();
+                permit.send(Upstream {
+                    event,
+                    stored: Some(stored),
+                });
+                Ok(Some(rx))
+            }
+        }
+    }
+}
+
 struct SinkQueue {
     name: String,
-    tx: mpsc::Sender<Arc<Event>>,
+    tx: SinkTx,
     capacity: usize,
     depth: IntGauge,
     published: Vec<(&'static str, IntCounter)>,
@@ -123,8 +195,21 @@ impl EventBus {
 
     /// Adds a sink with a queue of `capacity` events and returns its receiving end.
     pub fn subscribe(&mut self, name: &str, capacity: usize) -> mpsc::Receiver<Arc<Event>> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        self.add_sink(name, capacity, SinkTx::Plain(tx));
+        rx
+    }
+
+    /// Adds an upstream sink (MQTT): billing events reach it with a `stored` signal, and
+    /// [`publish_critical`](EventBus::publish_critical) succeeds only once the sink confirms them stored.
+    pub fn subscribe_upstream(&mut self, name: &str, capacity: usize) -> mpsc::Receiver<Upstream> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        self.add_sink(name, capacity, SinkTx::Upstream(tx));
+        rx
+    }
+
+    fn add_sink(&mut self, name: &str, capacity: usize, tx: SinkTx) {
         let capacity = capacity.max(1);
-        let (tx, rx) = mpsc::channel(capacity);
         let resolve = |vec: &prometheus::IntCounterVec| {
             EVENT_KINDS
                 .iter()
@@ -142,7 +227,6 @@ impl EventBus {
             published: resolve(&self.metrics.events_published),
             dropped: resolve(&self.metrics.events_dropped),
         });
-        rx
     }
 
     /// Number of sinks.
@@ -155,7 +239,7 @@ impl EventBus {
         let kind = event.kind();
         let mut d = Delivery::default();
         for s in &self.sinks {
-            let ok = s.tx.try_send(Arc::clone(&event)).is_ok();
+            let ok = s.tx.try_send(Arc::clone(&event));
             s.count(kind, ok);
             if ok {
                 d.queued += 1;
@@ -166,17 +250,23 @@ impl EventBus {
         d
     }
 
-    /// Hands a billing event to every sink, waiting up to the critical wait for room. An error means at least one
-    /// sink did not take it: the caller must not acknowledge the charger.
+    /// Hands a billing event to every sink, waiting up to the critical wait for room, then waits (again up to the
+    /// critical wait) until every upstream sink confirms it stored. An error means at least one sink did not take
+    /// or keep it: the caller must not acknowledge the charger.
     pub async fn publish_critical(&self, event: Arc<Event>) -> Result<(), BusError> {
         let kind = event.kind();
+        let mut confirmations = Vec::new();
         for s in &self.sinks {
-            match tokio::time::timeout(self.critical_wait, s.tx.reserve()).await {
-                Ok(Ok(permit)) => {
-                    permit.send(Arc::clone(&event));
+            match tokio::time::timeout(self.critical_wait, s.tx.send_critical(Arc::clone(&event)))
+                .await
+            {
+                Ok(Ok(stored)) => {
                     s.count(kind, true);
+                    if let Some(rx) = stored {
+                        confirmations.push((s.name.as_str(), rx));
+                    }
                 }
-                Ok(Err(_)) => {
+                Ok(Err(())) => {
                     s.count(kind, false);
                     tracing::error!(sink = %s.name, kind, charger = %event.charger, "billing event not delivered: sink stopped");
                     return Err(BusError::SinkClosed {
@@ -191,6 +281,18 @@ impl EventBus {
                         waited: self.critical_wait,
                     });
                 }
+            }
+        }
+        for (sink, rx) in confirmations {
+            if !matches!(
+                tokio::time::timeout(self.critical_wait, rx).await,
+                Ok(Ok(true))
+            ) {
+                tracing::error!(sink, kind, charger = %event.charger, "billing event not confirmed stored upstream");
+                return Err(BusError::NotStored {
+                    sink: sink.to_owned(),
+                    waited: self.critical_wait,
+                });
             }
         }
         Ok(())

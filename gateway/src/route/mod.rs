@@ -5,12 +5,15 @@
 //! queue drops the event for that sink and counts it in `chargegate_events_dropped_total{sink,kind}`. Billing
 //! events (`transaction`, `session_stopped`, `command_result`) are never dropped silently: the publisher waits up
 //! to `sinks.critical_wait_secs` for room, and if it still fails it gets an error, logs it and must not acknowledge
-//! the charger, which then retransmits the bill.
+//! the charger, which then retransmits the bill. An upstream sink (MQTT, [`EventBus::subscribe_upstream`]) also
+//! confirms each billing event once the broker acknowledged it or the spool synced it; the charger's ack waits
+//! for that too.
 
 mod bus;
 mod jsonl;
+pub mod spool;
 
-pub use bus::{is_critical, BusError, Delivery, EventBus, EVENT_KINDS};
+pub use bus::{is_critical, BusError, Delivery, EventBus, Upstream, EVENT_KINDS};
 pub use jsonl::{spawn_jsonl_sink, JsonlTarget, JSONL_BATCH};
 
 #[cfg(test)]

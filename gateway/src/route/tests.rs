@@ -118,3 +118,38 @@ async fn the_jsonl_sink_writes_one_event_per_line_and_flushes_at_close() {
     assert_eq!(lines[0]["charger"], "C1");
     assert_eq!(lines[1]["kind"], "command_result");
 }
+
+#[tokio::test]
+async fn a_billing_event_succeeds_only_once_the_upstream_sink_confirms_it_stored() {
+    let m = Metrics::new().unwrap();
+    let mut bus = EventBus::new(m, Duration::from_secs(5));
+    let mut up = bus.subscribe_upstream("mqtt", 8);
+    let bus = Arc::new(bus);
+    let publishing = tokio::spawn({
+        let bus = Arc::clone(&bus);
+        async move { bus.publish_critical(bill()).await }
+    });
+    let delivery = up.recv().await.unwrap();
+    assert!(!publishing.is_finished(), "waits for the confirmation");
+    delivery.stored.unwrap().send(true).unwrap();
+    assert_eq!(publishing.await.unwrap(), Ok(()));
+
+    // Telemetry carries no signal; a refused billing event is an error for the publisher.
+    bus.publish(heartbeat());
+    assert!(up.recv().await.unwrap().stored.is_none());
+    let publishing = tokio::spawn({
+        let bus = Arc::clone(&bus);
+        async move { bus.publish_critical(bill()).await }
+    });
+    up.recv()
+        .await
+        .unwrap()
+        .stored
+        .unwrap()
+        .send(false)
+        .unwrap();
+    assert_eq!(
+        publishing.await.unwrap().map_err(|e| e.kind()),
+        Err("not_stored")
+    );
+}
