@@ -25,3 +25,4 @@ pub mod route;
 pub mod server;
 pub mod session;
 pub mod shutdown;
+pub mod ws;

@@ -56,6 +56,9 @@ pub enum AppError {
     /// A listener or worker could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The WebSocket hub could not start.
+    #[error(transparent)]
+    Ws(#[from] crate::ws::WsError),
 }
 
 impl AppError {
@@ -64,6 +67,7 @@ impl AppError {
         match self {
             AppError::Registry(_) => "registry",
             AppError::Server(e) => e.kind(),
+            AppError::Ws(e) => e.kind(),
         }
     }
 }
@@ -146,6 +150,25 @@ impl App {
                 }))
             });
         let command_timeout = Duration::from_secs(config.http.command_timeout_secs);
+        let dispatcher: Arc<dyn crate::http::CommandDispatcher> = Arc::new(SessionCommands::new(
+            Arc::clone(&sessions),
+            command_timeout,
+            metrics.clone(),
+        ));
+        let (mut subscribers, mut hooks) = (options.subscribers, options.hooks);
+        let ws_parts = crate::ws::HubParts {
+            metrics: metrics.clone(),
+            dispatcher: Arc::clone(&dispatcher),
+            stations: Arc::new(crate::ws::RegistryStations::new(
+                registry.clone(),
+                Arc::clone(&sessions),
+            )),
+            shutdown: shutdown.clone(),
+        };
+        if let Some(ws) = crate::ws::assemble(&config, ws_parts)? {
+            subscribers.push(ws.subscriber);
+            hooks = hooks.merge(ws.routes);
+        }
         let parts = GatewayParts {
             handler,
             directory: Arc::new(SessionDirectory::new(
@@ -153,14 +176,10 @@ impl App {
                 registry,
                 config.instance.clone(),
             )),
-            dispatcher: Arc::new(SessionCommands::new(
-                Arc::clone(&sessions),
-                command_timeout,
-                metrics.clone(),
-            )),
-            hooks: options.hooks,
+            dispatcher,
+            hooks,
             metrics: metrics.clone(),
-            subscribers: options.subscribers,
+            subscribers,
         };
         let gateway = Gateway::start(config, parts, shutdown.clone()).await?;
         tokio::spawn(sweep_pending(Arc::clone(&sessions), metrics, shutdown));

@@ -11,6 +11,7 @@ mod listener;
 mod ocpp;
 mod overrides;
 mod sections;
+mod websocket;
 
 pub use args::ServeArgs;
 pub use check::{check_file, check_str, ConfigError};
@@ -21,6 +22,7 @@ pub use listener::{
 pub use ocpp::{Ocpp, DEFAULT_SUBPROTOCOLS};
 pub use overrides::{env_overrides, Override, ENV_PREFIX, ENV_SEPARATOR};
 pub use sections::*;
+pub use websocket::*;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -124,6 +126,8 @@ pub struct Config {
     pub shutdown: Shutdown,
     /// Logging.
     pub log: Log,
+    /// The dashboard push hub at `/ws`.
+    pub websocket: WebSocket,
 }
 
 impl Default for Config {
@@ -141,6 +145,7 @@ impl Default for Config {
             http: Http::default(),
             shutdown: Shutdown::default(),
             log: Log::default(),
+            websocket: WebSocket::default(),
         }
     }
 }
