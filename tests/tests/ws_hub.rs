@@ -122,7 +122,11 @@ async fn close_frame(ws: &mut Ws) -> Option<CloseFrame> {
             match ws.next().await {
                 Some(Ok(WsMessage::Close(f))) => return f,
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return None,
+                Some(Err(e)) => {
+                    eprintln!("stream error before a close frame: {e}");
+                    return None;
+                }
+                None => return None,
             }
         }
     })
@@ -601,5 +605,43 @@ async fn an_oversize_frame_closes_the_subscriber_with_1009_and_is_counted() {
     // The other subscriber is untouched.
     assert_eq!(subscribe(&mut bystander, &["s1"], &[]).await["type"], "ack");
     drop(bystander);
+    indexes_empty(&gw).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_answers_no_pings_is_closed_after_two_missed_pongs() {
+    let (gw, secret) = start("pongs", |c| {
+        c.websocket.ping_interval_secs = 1;
+        c.websocket.missed_pongs = 2;
+    })
+    .await;
+    let t = token(&secret, &["s1"], &[], false, 3600);
+    // tungstenite answers pings only while it reads: this client reads nothing for five intervals.
+    let mut silent = connect(&gw, &t).await.unwrap();
+    let mut lively = connect(&gw, &t).await.unwrap();
+    let keep_reading = tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while let Ok(Some(Ok(_))) = tokio::time::timeout_at(deadline, lively.next()).await {}
+        lively
+    });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let frame = close_frame(&mut silent).await.expect("a close frame");
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert_eq!(frame.reason.as_str(), "pong_timeout");
+    let mut lively = keep_reading.await.unwrap();
+    assert_eq!(
+        subscribe(&mut lively, &["s1"], &[]).await["type"],
+        "ack",
+        "a subscriber that answers pings stays"
+    );
+    assert_eq!(
+        metric(
+            &gw,
+            r#"chargegate_ws_disconnects_total{reason="pong_timeout"}"#
+        )
+        .await,
+        1.0
+    );
+    drop(lively);
     indexes_empty(&gw).await;
 }

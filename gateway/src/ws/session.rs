@@ -22,6 +22,8 @@ use super::token::unix_now;
 
 /// How long the close frame may take to leave before the socket is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the close handshake may take to flush once the client has answered.
+const CLOSE_FLUSH: Duration = Duration::from_secs(1);
 /// Initial read buffer per subscriber socket (tungstenite's default is 128 KiB).
 const READ_BUFFER: usize = 4 * 1024;
 /// Write buffer per subscriber socket before a flush.
@@ -86,7 +88,6 @@ pub async fn handshake(
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(WRITE_BUFFER.max(max) * 4)
         .max_message_size(max)
         .max_frame_size(max)
         .on_failed_upgrade(move |e| {
@@ -113,53 +114,70 @@ async fn run(hub: Arc<Hub>, sub: Arc<Subscriber>, socket: WebSocket) {
         .with_label_values(&[cause.reason])
         .inc();
     tracing::info!(subscriber = sub.id, sub = %sub.claims.sub, reason = cause.reason, close_code = cause.code, code = cause.error_code(), "ws subscriber closed");
+    let mut reader = reader;
     if cause != CloseCause::CLIENT {
         let frame = CloseFrame {
             code: cause.code,
             reason: Utf8Bytes::from_static(cause.reason),
         };
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+        // The reader drains until the client's close reply, so the client reads our close frame instead of a
+        // reset (closing the TCP connection first would make its pongs fail with a broken pipe).
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, &mut reader).await;
     }
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
+    let _ = tokio::time::timeout(CLOSE_FLUSH, sink.close()).await;
     reader.abort();
 }
 
-/// Sends `msg` unless the subscriber is closed meanwhile; `false` when the loop should end.
-async fn send(sink: &mut Sink, sub: &Subscriber, msg: Message) -> bool {
+/// Writes `frames` and flushes once, unless the subscriber is closed meanwhile; `false` when the loop should end.
+async fn send_all(
+    hub: &Hub,
+    sub: &Subscriber,
+    sink: &mut Sink,
+    frames: Vec<(String, &'static str)>,
+) -> bool {
+    if frames.is_empty() {
+        return true;
+    }
+    let write = async {
+        for (text, kind) in frames {
+            sink.feed(Message::Text(text.into())).await?;
+            hub.metrics.frames_sent.with_label_values(&[kind]).inc();
+        }
+        sink.flush().await
+    };
     tokio::select! {
-        r = sink.send(msg) => r.is_ok() || { sub.close(CloseCause::READ_ERROR); false },
+        r = write => r.is_ok() || { sub.close(CloseCause::READ_ERROR); false },
         _ = sub.closed.cancelled() => false,
     }
 }
 
 async fn flush_immediate(hub: &Hub, sub: &Subscriber, sink: &mut Sink) -> bool {
-    let items = sub.queue().take_immediate();
-    for item in items {
-        let (text, kind) = match item {
+    let frames = sub
+        .queue()
+        .take_immediate()
+        .into_iter()
+        .map(|item| match item {
             Outgoing::Event(event) => (ServerMessage::Event { event }.to_text(), "event"),
             Outgoing::Reply(text) => (text, "reply"),
-        };
-        if !send(sink, sub, Message::Text(text.into())).await {
-            return false;
-        }
-        hub.metrics.frames_sent.with_label_values(&[kind]).inc();
-    }
-    true
+        })
+        .collect();
+    send_all(hub, sub, sink, frames).await
 }
 
 async fn flush_telemetry(hub: &Hub, sub: &Subscriber, sink: &mut Sink) -> bool {
     let events = sub.queue().take_telemetry();
-    for chunk in events.chunks(MAX_BATCH_EVENTS) {
-        let text = ServerMessage::Batch {
-            events: chunk.to_vec(),
-        }
-        .to_text();
-        if !send(sink, sub, Message::Text(text.into())).await {
-            return false;
-        }
-        hub.metrics.frames_sent.with_label_values(&["batch"]).inc();
-    }
-    true
+    let frames = events
+        .chunks(MAX_BATCH_EVENTS)
+        .map(|chunk| {
+            let text = ServerMessage::Batch {
+                events: chunk.to_vec(),
+            }
+            .to_text();
+            (text, "batch")
+        })
+        .collect();
+    send_all(hub, sub, sink, frames).await
 }
 
 fn interval(period: Duration) -> tokio::time::Interval {
@@ -194,7 +212,10 @@ async fn write_loop(hub: &Hub, sub: &Subscriber, sink: &mut Sink, outstanding: &
                     sub.close(CloseCause::PONG_TIMEOUT);
                     false
                 } else {
-                    send(sink, sub, Message::Ping(Default::default())).await
+                    tokio::select! {
+                        r = sink.send(Message::Ping(Default::default())) => r.is_ok(),
+                        _ = sub.closed.cancelled() => false,
+                    }
                 }
             }
         };
@@ -223,11 +244,22 @@ async fn read_loop(
     mut stream: SplitStream<WebSocket>,
     outstanding: Arc<AtomicU32>,
 ) {
+    let mut draining = false;
     let cause = loop {
         let msg = tokio::select! {
             m = stream.next() => m,
-            _ = sub.closed.cancelled() => return,
+            _ = sub.closed.cancelled(), if !draining => {
+                draining = true;
+                continue;
+            }
         };
+        if draining {
+            // Closing: wait for the client's close reply, ignore everything else.
+            match msg {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
         let text = match msg {
             None | Some(Ok(Message::Close(_))) => break CloseCause::CLIENT,
             Some(Err(e)) => break read_error(&hub, &sub, &e),
