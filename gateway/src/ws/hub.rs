@@ -146,11 +146,13 @@ impl Subscriber {
 }
 
 /// Why a subscribe was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubscribeRefusal {
     /// The token does not cover this station or charger.
+    #[error("{0} is not covered by this token")]
     NotCovered(String),
     /// More than `max_subscriptions`.
+    #[error("more than {0} subscriptions")]
     TooMany(usize),
 }
 

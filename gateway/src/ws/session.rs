@@ -321,7 +321,7 @@ fn handle_text(hub: &Arc<Hub>, sub: &Arc<Subscriber>, text: &str) {
                     chargers: sel.chargers,
                 },
             ),
-            Err(r) => reject(hub, sub, r.kind(), format!("{r:?}"), None),
+            Err(r) => reject(hub, sub, r.kind(), r.to_string(), None),
         },
         ClientMessage::Unsubscribe(sel) => {
             hub.unsubscribe(sub, &sel);
