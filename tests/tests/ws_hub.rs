@@ -11,9 +11,6 @@ use std::time::Duration;
 use chargegate::config::Config;
 use chargegate::ws::token::unix_now;
 use chargegate::ws::{Claims, TokenSecret};
-use chargegate_codec::ykc::encoding::Bcd;
-use chargegate_codec::ykc::realtime::Realtime;
-use chargegate_codec::ykc::Message;
 use chargegate_e2e::{metric_value, TestGateway, YkcCharger};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -145,27 +142,7 @@ async fn subscribe(ws: &mut Ws, stations: &[&str], chargers: &[&str]) -> Value {
 
 /// A real-time frame for gun 1 with `kwh` and `faults`.
 async fn realtime(pile: &mut YkcCharger, kwh: f64, faults: u16) {
-    let r = Realtime {
-        serial: Bcd::default(),
-        pile: pile.pile,
-        gun: 1,
-        status: 0x03,
-        gun_returned: 0,
-        plugged: 1,
-        voltage_raw: 3800,
-        current_raw: 500,
-        cable_temperature_raw: 75,
-        cable_code: [0; 8],
-        soc_pct: 50,
-        battery_temperature_raw: 75,
-        charging_min: 10,
-        remaining_min: 30,
-        energy_raw: (kwh * 10_000.0).round() as u32,
-        loss_energy_raw: 0,
-        amount_raw: 0,
-        faults,
-    };
-    pile.send(&Message::Realtime(r)).await;
+    pile.realtime_with_faults(380.0, 50.0, kwh, faults).await;
 }
 
 async fn online(gw: &mut TestGateway, id: &str) -> YkcCharger {
