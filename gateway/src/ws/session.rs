@@ -225,9 +225,34 @@ async fn write_loop(hub: &Hub, sub: &Subscriber, sink: &mut Sink, outstanding: &
     }
 }
 
-fn reject(hub: &Hub, sub: &Subscriber, reason: &'static str, message: String, id: Option<String>) {
+/// What a refused message was about, for the error reply and the log line.
+struct Refused<'a> {
+    reason: &'static str,
+    message: String,
+    /// The command id, echoed in the reply.
+    id: Option<String>,
+    /// The charger a refused command was for.
+    charger: Option<&'a str>,
+}
+
+fn refused(reason: &'static str, message: String) -> Refused<'static> {
+    Refused {
+        reason,
+        message,
+        id: None,
+        charger: None,
+    }
+}
+
+fn reject(hub: &Hub, sub: &Subscriber, r: Refused<'_>) {
+    let Refused {
+        reason,
+        message,
+        id,
+        charger,
+    } = r;
     hub.metrics.rejected.with_label_values(&[reason]).inc();
-    tracing::info!(subscriber = sub.id, sub = %sub.claims.sub, reason, code = "D0710", charger = id.as_deref().unwrap_or("-"), "ws message refused");
+    tracing::info!(subscriber = sub.id, sub = %sub.claims.sub, reason, code = "D0710", charger = charger.unwrap_or("-"), command_id = id.as_deref().unwrap_or("-"), "ws message refused");
     hub.reply(
         sub,
         &ServerMessage::Error {
@@ -270,7 +295,7 @@ async fn read_loop(
             Some(Ok(Message::Ping(_))) => continue,
             Some(Ok(Message::Binary(_))) => {
                 let e = super::protocol::WsProtocolError::Binary;
-                reject(&hub, &sub, e.kind(), e.to_string(), None);
+                reject(&hub, &sub, refused(e.kind(), e.to_string()));
                 continue;
             }
             Some(Ok(Message::Text(t))) => t,
@@ -309,7 +334,13 @@ fn source_tungstenite(e: &axum::Error) -> Option<&tungstenite::Error> {
 fn handle_text(hub: &Arc<Hub>, sub: &Arc<Subscriber>, text: &str) {
     let msg = match parse_client_message(text) {
         Ok(m) => m,
-        Err(e) => return reject(hub, sub, e.kind(), e.to_string(), command_id(text)),
+        Err(e) => {
+            let r = Refused {
+                id: command_id(text),
+                ..refused(e.kind(), e.to_string())
+            };
+            return reject(hub, sub, r);
+        }
     };
     match msg {
         ClientMessage::Subscribe(sel) => match hub.subscribe(sub, &sel) {
@@ -321,7 +352,7 @@ fn handle_text(hub: &Arc<Hub>, sub: &Arc<Subscriber>, text: &str) {
                     chargers: sel.chargers,
                 },
             ),
-            Err(r) => reject(hub, sub, r.kind(), r.to_string(), None),
+            Err(r) => reject(hub, sub, refused(r.kind(), r.to_string())),
         },
         ClientMessage::Unsubscribe(sel) => {
             hub.unsubscribe(sub, &sel);
@@ -337,23 +368,23 @@ fn handle_text(hub: &Arc<Hub>, sub: &Arc<Subscriber>, text: &str) {
         ClientMessage::Command { charger, command } => {
             let id = command.id.clone();
             if !sub.claims.may_command {
-                return reject(
-                    hub,
-                    sub,
-                    "not_allowed",
-                    "this token may not send commands".into(),
-                    Some(id),
-                );
+                let message = "this token may not send commands".into();
+                let r = Refused {
+                    id: Some(id),
+                    charger: Some(&charger),
+                    ..refused("not_allowed", message)
+                };
+                return reject(hub, sub, r);
             }
             let station = hub.stations.station_of(&charger);
             if !sub.claims.covers_charger(&charger, station.as_deref()) {
-                return reject(
-                    hub,
-                    sub,
-                    "not_covered",
-                    format!("charger {charger} is not covered by this token"),
-                    Some(id),
-                );
+                let message = format!("charger {charger} is not covered by this token");
+                let r = Refused {
+                    id: Some(id),
+                    charger: Some(&charger),
+                    ..refused("not_covered", message)
+                };
+                return reject(hub, sub, r);
             }
             tracing::info!(subscriber = sub.id, sub = %sub.claims.sub, charger = %charger, command = command.kind.name(), "ws command sent");
             let (hub, sub) = (Arc::clone(hub), Arc::clone(sub));
