@@ -26,3 +26,4 @@ pub mod route;
 pub mod server;
 pub mod session;
 pub mod shutdown;
+pub mod ws;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chargegate::app::{reload_on_sighup, App, AppOptions, HupListener};
 use chargegate::cli::decode::{self, DecodeOptions, DecodeProtocol};
+use chargegate::cli::token::TokenCommand;
 use chargegate::config::{check_file, Config, LogFormat, ServeArgs};
 use chargegate::metrics::Metrics;
 use chargegate::shutdown::wait_for_signal;
@@ -52,6 +53,9 @@ enum Command {
         /// Hex string, file path, or `-` for standard input.
         input: String,
     },
+    /// Make or check WebSocket subscriber tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print the version.
     Version,
 }
@@ -97,6 +101,16 @@ fn main() -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token(cmd) => match chargegate::cli::token::run(&cmd) {
+            Ok(out) => {
+                println!("{out}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("token: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::Version => {
             println!("chargegate {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)

@@ -245,6 +245,11 @@ impl YkcCharger {
 
     /// 0x13 real-time data for gun 1: charging at `volts` V, `amps` A, `kwh` kWh so far.
     pub async fn realtime(&mut self, volts: f64, amps: f64, kwh: f64) {
+        self.realtime_with_faults(volts, amps, kwh, 0).await;
+    }
+
+    /// As [`YkcCharger::realtime`], reporting the hardware fault bits `faults` (each set bit becomes an alarm).
+    pub async fn realtime_with_faults(&mut self, volts: f64, amps: f64, kwh: f64, faults: u16) {
         let r = Realtime {
             serial: Bcd::default(),
             pile: self.pile,
@@ -263,7 +268,7 @@ impl YkcCharger {
             energy_raw: (kwh * 10_000.0).round() as u32,
             loss_energy_raw: 0,
             amount_raw: 0,
-            faults: 0,
+            faults,
         };
         self.send(&Message::Realtime(r)).await;
     }

@@ -80,6 +80,9 @@ pub enum AppError {
     /// The MQTT sink could not start.
     #[error(transparent)]
     Mqtt(#[from] crate::mqtt::MqttError),
+    /// The WebSocket hub could not start.
+    #[error(transparent)]
+    Ws(#[from] crate::ws::WsError),
 }
 
 impl AppError {
@@ -91,6 +94,7 @@ impl AppError {
             AppError::Rollout(_) => "rollout",
             AppError::Hook(_) => "auth_hook",
             AppError::Mqtt(e) => e.kind(),
+            AppError::Ws(e) => e.kind(),
         }
     }
 }
@@ -242,6 +246,20 @@ impl App {
                     router: Arc::new(router),
                 }))
             });
+        let mut hooks = options.hooks;
+        let ws_parts = crate::ws::HubParts {
+            metrics: metrics.clone(),
+            dispatcher: dispatcher.clone() as Arc<dyn crate::http::CommandDispatcher>,
+            stations: Arc::new(crate::ws::RegistryStations::new(
+                registry.clone(),
+                Arc::clone(&sessions),
+            )),
+            shutdown: shutdown.clone(),
+        };
+        if let Some(ws) = crate::ws::assemble(&config, ws_parts)? {
+            subscribers.push(ws.subscriber);
+            hooks = hooks.merge(ws.routes);
+        }
         let parts = GatewayParts {
             handler,
             directory: Arc::new(SessionDirectory::new(
@@ -250,7 +268,7 @@ impl App {
                 config.instance.clone(),
             )),
             dispatcher,
-            hooks: ocpp.merge(options.hooks),
+            hooks: ocpp.merge(hooks),
             metrics: metrics.clone(),
             subscribers,
         };

@@ -297,6 +297,9 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
                 .to_owned(),
         );
     }
+    if let Some((key, message)) = c.websocket.problem() {
+        return bad(key, message);
+    }
     let listeners = c.listeners.resolved();
     for l in &listeners {
         validate_listener(l)?;

@@ -14,6 +14,7 @@ mod ocpp;
 mod overrides;
 mod rollout;
 mod sections;
+mod websocket;
 
 pub use args::ServeArgs;
 pub use auth_hook::{AuthHookConfig, DEFAULT_HOOK_CACHE_TTL_SECS, DEFAULT_HOOK_TIMEOUT_MS};
@@ -27,6 +28,7 @@ pub use ocpp::{Ocpp, DEFAULT_SUBPROTOCOLS};
 pub use overrides::{env_overrides, Override, ENV_PREFIX, ENV_SEPARATOR};
 pub use rollout::RolloutConfig;
 pub use sections::*;
+pub use websocket::*;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -136,6 +138,8 @@ pub struct Config {
     pub shutdown: Shutdown,
     /// Logging.
     pub log: Log,
+    /// The dashboard push hub at `/ws`.
+    pub websocket: WebSocket,
 }
 
 impl Default for Config {
@@ -156,6 +160,7 @@ impl Default for Config {
             http: Http::default(),
             shutdown: Shutdown::default(),
             log: Log::default(),
+            websocket: WebSocket::default(),
         }
     }
 }
