@@ -231,7 +231,7 @@ impl Driver {
                     }
                 }
                 msg = control.recv() => match msg {
-                    Some(SessionControl::Command(queued)) => self.command(queued),
+                    Some(SessionControl::Command(queued)) => self.command(*queued),
                     Some(SessionControl::Close(reason)) => return self.close_reason(reason),
                     None => return CloseReason::Shutdown,
                 },
