@@ -37,7 +37,7 @@ def log(*parts):
 
 def emit(figures):
     """Prints the script's one JSON line of figures on stdout."""
-    print(json.dumps(figures, separators=(",", ":"), sort_keys=False), flush=True)
+    print(json.dumps(figures, separators=(",", ":"), ensure_ascii=False), flush=True)
 
 
 def _cleanup():
@@ -291,15 +291,18 @@ def start_gateway(name, ykc_port=None, http_port=None, ykc_host="127.0.0.1", reu
 def gateway_counts(gw_or_list):
     """Connections, frames in/out, events, liveness timeouts summed over one or several gateways."""
     gws = gw_or_list if isinstance(gw_or_list, list) else [gw_or_list]
-    out = {"connections": 0, "frames_in": 0, "frames_in_0x13": 0, "heartbeat_replies": 0, "login_replies": 0,
+    out = {"connections": 0, "frames_in": 0, "frames_in_0x13": 0, "heartbeats_in": 0, "heartbeat_replies": 0,
+           "login_replies": 0,
            "events_published": 0, "events_dropped": 0, "liveness_timeouts": 0, "decode_errors": 0}
     for g in gws:
         m = g.metrics()
         out["connections"] += msum(m, "chargegate_connections", listener="ykc")
         out["frames_in"] += msum(m, "chargegate_frames_in_total", protocol="ykc")
         out["frames_in_0x13"] += msum(m, "chargegate_frames_in_total", protocol="ykc", type="0x13")
-        out["heartbeat_replies"] += msum(m, "chargegate_frames_out_total", protocol="ykc", type="0x04")
-        out["login_replies"] += msum(m, "chargegate_frames_out_total", protocol="ykc", type="0x02")
+        out["heartbeats_in"] += msum(m, "chargegate_frames_in_total", protocol="ykc", type="0x03")
+        # Automatic replies (0x04 heartbeat replies, and 0x06/0x0A/0x56… when a charger asks) are type "reply".
+        out["heartbeat_replies"] += msum(m, "chargegate_frames_out_total", protocol="ykc", type="reply")
+        out["login_replies"] += msum(m, "chargegate_frames_out_total", protocol="ykc", type="login_reply")
         out["events_published"] += msum(m, "chargegate_events_published_total")
         out["events_dropped"] += msum(m, "chargegate_events_dropped_total")
         out["liveness_timeouts"] += msum(m, "chargegate_liveness_timeouts_total")
