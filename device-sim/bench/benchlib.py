@@ -332,13 +332,19 @@ def sim_argv(target, chargers, duration_s, ramp, heartbeat_s=None, load_rate=Non
              procs=None, observe=None, pile_base=None, report_file=None, extra=()):
     """device-sim argv for this build; raises `Unsupported` when the build lacks a feature asked for."""
     caps = sim_caps()
-    argv = [DEVICE_SIM, "run", "--chargers", str(chargers), "--duration", f"{int(duration_s)}s"]
+    argv = [DEVICE_SIM, "run", "--chargers", str(chargers), "--duration", f"{max(1, int(duration_s))}s"]
     if caps["full"]:
         argv += ["--target", f"ykc={target}", "--mix", "ykc:100", "--ramp", f"{ramp}/s",
                  "--report", "json", "--report-file", report_file]
+        # No charging sessions: the benches want steady heartbeats (and --load-rate telemetry), and the Netty peer
+        # answers login, heartbeat and the billing-model check only.
+        argv += ["--charging-share", "0"]
         if heartbeat_s is not None:
             lo, hi = heartbeat_s if isinstance(heartbeat_s, tuple) else (heartbeat_s, heartbeat_s)
-            argv += ["--heartbeat-idle", f"{lo}s-{hi}s", "--heartbeat-charging", f"{lo}s-{hi}s"]
+            if lo == hi:
+                argv += ["--heartbeat", dur(lo)]
+            else:
+                argv += ["--heartbeat-idle", f"{dur(lo)}-{dur(hi)}", "--heartbeat-charging", f"{dur(lo)}-{dur(hi)}"]
         if load_rate:
             argv += ["--load-rate", f"{load_rate}/s"]
         if source_addrs:
@@ -354,10 +360,15 @@ def sim_argv(target, chargers, duration_s, ramp, heartbeat_s=None, load_rate=Non
         argv += ["--target", target, "--ramp", str(ramp), "--report", "json"]
         if heartbeat_s is not None:
             hb = heartbeat_s[0] if isinstance(heartbeat_s, tuple) else heartbeat_s
-            argv += ["--heartbeat", f"{int(hb * 1000)}ms"]
+            argv += ["--heartbeat", dur(hb)]
     if pile_base is not None:
         argv += ["--pile-base", str(pile_base)]
     return argv + list(extra)
+
+
+def dur(seconds):
+    """A device-sim duration: whole seconds as `10s`, anything else in milliseconds."""
+    return f"{int(seconds)}s" if float(seconds).is_integer() else f"{max(1, round(seconds * 1000))}ms"
 
 
 class Unsupported(Exception):
@@ -408,6 +419,8 @@ def normalize_report(r):
                 "mismatches": sum(r.get("mismatches", {}).values()) if isinstance(r.get("mismatches"), dict)
                 else r.get("mismatches", 0),
                 "mismatches_by_kind": r.get("mismatches", {}) if isinstance(r.get("mismatches"), dict) else {},
+                "disconnects": sum(failed.values()) if isinstance(failed, dict) else failed,
+                "logged_in": c.get("established", 0),
                 "latency_us": r.get("latency_us", {}), "raw": r}
     return {"attempted": r.get("connect_attempts", 0), "up": r.get("connected", 0),
             "failed": r.get("connect_failed", 0), "failed_by_reason": {},

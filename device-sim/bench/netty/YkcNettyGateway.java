@@ -4,7 +4,8 @@
 //   * one boss + N worker NioEventLoopGroup (Debian's libnetty-java ships no native epoll library);
 //   * LengthFieldBasedFrameDecoder(259, 1, 1, +2, 0) — the YKC envelope 68 | len | seq(2) enc type body | CRC(2);
 //   * CRC-16/MODBUS over seq..body, accepted little- or big-endian (as Chargegate accepts either);
-//   * 0x01 login -> 0x02 reply (success), 0x03 heartbeat -> 0x04 reply, both echoing the sequence bytes;
+//   * 0x01 login -> 0x02 reply (success), 0x03 heartbeat -> 0x04 reply, 0x05 billing-model check -> 0x06
+//     (consistent), all echoing the sequence bytes;
 //   * 0x13 real-time data decoded field by field with the same scales as Chargegate's normalizer, producing a
 //     status event and a meter event (plus one alarm event per set fault bit);
 //   * every event goes to a bounded in-process queue drained by one sink thread that renders it as a JSON line
@@ -59,6 +60,7 @@ public final class YkcNettyGateway {
     static final LongAdder REALTIME_IN = new LongAdder();
     static final LongAdder LOGIN_REPLIES = new LongAdder();
     static final LongAdder HEARTBEAT_REPLIES = new LongAdder();
+    static final LongAdder OTHER_REPLIES = new LongAdder();
     static final LongAdder CRC_ERRORS = new LongAdder();
     static final LongAdder DECODE_ERRORS = new LongAdder();
     static final LongAdder IDLE_CLOSED = new LongAdder();
@@ -268,6 +270,13 @@ public final class YkcNettyGateway {
                     }
                     onHeartbeat(ctx, f, base, body);
                     break;
+                case 0x05:
+                    if (bodyLen < 9) {
+                        DECODE_ERRORS.increment();
+                        return;
+                    }
+                    onBillingCheck(ctx, f, base, body);
+                    break;
                 case 0x13:
                     if (bodyLen < 60) {
                         DECODE_ERRORS.increment();
@@ -309,6 +318,15 @@ public final class YkcNettyGateway {
             r.writeByte(0x00);
             send(ctx, r);
             HEARTBEAT_REPLIES.increment();
+        }
+
+        /** 0x05 billing-model check -> 0x06 "consistent": this peer holds no tariffs, it accepts the pile's. */
+        private void onBillingCheck(ChannelHandlerContext ctx, ByteBuf f, int base, int body) {
+            ByteBuf r = reply(ctx, f, base, 0x06, 10);
+            r.writeBytes(f, body, 9);
+            r.writeByte(0x00);
+            send(ctx, r);
+            OTHER_REPLIES.increment();
         }
 
         private void onRealtime(ByteBuf f, int b) {
@@ -489,6 +507,7 @@ public final class YkcNettyGateway {
                 + ",\"realtime_in\":" + REALTIME_IN.sum()
                 + ",\"login_replies\":" + LOGIN_REPLIES.sum()
                 + ",\"heartbeat_replies\":" + HEARTBEAT_REPLIES.sum()
+                + ",\"other_replies\":" + OTHER_REPLIES.sum()
                 + ",\"crc_errors\":" + CRC_ERRORS.sum()
                 + ",\"decode_errors\":" + DECODE_ERRORS.sum()
                 + ",\"idle_closed\":" + IDLE_CLOSED.sum()
