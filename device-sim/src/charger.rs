@@ -1,205 +1,270 @@
-//! One simulated YKC charger: connect, log in, heartbeat, and check every reply.
+//! What every simulated charger shares whatever its protocol: its plan (id, protocol, whether it charges, its
+//! behaviour fault), the run's settings and counters, the reconnect loop with exponential backoff and jitter, and
+//! the frame writer that injects frame faults.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use chargegate_codec::ykc::heartbeat::{Heartbeat, GUN_NORMAL};
-use chargegate_codec::ykc::login::{Login, PILE_TYPE_DC};
-use chargegate_codec::ykc::{Ascii, Iccid, Message, PileNumber, StreamDecoder, StreamItem};
-use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio_util::codec::FramedRead;
+use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::report::Counters;
+use crate::fault::{self, ChargerFault, FaultKind, FaultPlan, FrameFault};
+use crate::net::SourceAddrs;
+use crate::observe::Observed;
+use crate::report::{Counters, FailReason};
+use crate::rng::Rng;
+use crate::spec::{DurationRange, Protocol, Targets};
 
-/// Protocol version a simulated charger announces, V1.6 as version × 10.
-const PROTOCOL_V16: u8 = 0x10;
-/// Program version a simulated charger announces.
-const PROGRAM_VERSION: &str = "SIM-0.1";
-/// Network type code "LAN".
-const NETWORK_LAN: u8 = 1;
-/// Read buffer per simulated charger; replies are ≤ 30 bytes, so a small buffer keeps 100k chargers cheap.
-const READ_BUFFER: usize = 256;
+/// Pause between the two halves of a `split` frame.
+const SPLIT_PAUSE: Duration = Duration::from_millis(5);
+/// Reconnect delay after a `disconnect-storm`: uniform in `[0, STORM_RECONNECT)`.
+const STORM_RECONNECT: Duration = Duration::from_secs(1);
 
-/// How one simulated charger behaves.
+/// The settings every charger of a run shares.
 #[derive(Debug, Clone)]
-pub struct ChargerConfig {
-    /// Gateway address.
-    pub target: SocketAddr,
-    /// The pile number it logs in with.
-    pub pile: PileNumber,
-    /// Heartbeat period (YKC: 10 s).
-    pub heartbeat: Duration,
-    /// Delay before the first heartbeat, within one period, so a fleet does not beat in lockstep.
-    pub first_beat: Duration,
-    /// How long to wait for a reply before counting the connection lost.
+pub struct SimConfig {
+    /// Where each protocol connects.
+    pub targets: Targets,
+    /// Heartbeat period while idle, drawn per beat.
+    pub heartbeat_idle: DurationRange,
+    /// Heartbeat period while charging, drawn per beat.
+    pub heartbeat_charging: DurationRange,
+    /// Telemetry period of a charging charger.
+    pub telemetry_interval: Duration,
+    /// Throughput mode: every YKC charger sends one 0x13 per this period, whatever its state.
+    pub load_interval: Option<Duration>,
+    /// Length of a charging session, and of the idle gap between two sessions.
+    pub session_length: DurationRange,
+    /// How long to wait for a reply (and for a connect).
     pub reply_timeout: Duration,
+    /// Reconnect backoff: first delay up to `low`, doubling up to `high`, full jitter.
+    pub backoff: DurationRange,
+    /// Fault rates.
+    pub faults: FaultPlan,
+    /// Seed of every charger's PRNG.
+    pub seed: u64,
 }
 
-/// Why a simulated charger stopped before the run ended.
-#[derive(Debug, thiserror::Error)]
-pub enum ChargerError {
-    /// The connection could not be opened.
-    #[error("connect to {0}: {1}")]
-    Connect(SocketAddr, std::io::Error),
-    /// Writing failed.
-    #[error("write: {0}")]
-    Write(std::io::Error),
-    /// The gateway closed the connection or sent nothing in time.
-    #[error("no reply to frame type 0x{0:02X}")]
-    NoReply(u8),
-    /// The gateway refused the login.
-    #[error("login refused")]
-    LoginRefused,
-    /// An encoder error (a bug in the simulator).
-    #[error("encode: {0}")]
-    Encode(String),
+/// The run-wide context of every charger.
+pub struct Sim {
+    /// Settings.
+    pub cfg: SimConfig,
+    /// Counters and histograms.
+    pub counters: Arc<Counters>,
+    /// Cancelled at the end of the run.
+    pub stop: CancellationToken,
+    /// Source addresses for client sockets.
+    pub sources: SourceAddrs,
+    /// Bumped when a `disconnect-storm` fires.
+    pub storm: watch::Receiver<u64>,
+    /// End-to-end latency matching, with `--observe`.
+    pub observed: Option<Arc<Observed>>,
 }
 
-/// A first-heartbeat offset in `[0, period)` derived from the pile number: spread like random jitter, but
-/// reproducible from run to run.
-pub fn stagger(pile: &PileNumber, period: Duration) -> Duration {
-    // FNV-1a over the BCD bytes.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in pile.0 {
-        hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+/// One charger's identity and life plan.
+#[derive(Debug, Clone, Copy)]
+pub struct ChargerPlan {
+    /// Index in the run (seeds its PRNG).
+    pub index: u64,
+    /// Its number: the YKC pile number, and the OCPP identity as 14 digits.
+    pub number: u64,
+    /// Its protocol.
+    pub protocol: Protocol,
+    /// Whether it plugs in and charges.
+    pub charging: bool,
+    /// Its behaviour fault, if any.
+    pub fault: Option<ChargerFault>,
+}
+
+impl ChargerPlan {
+    /// The 14-digit id string (YKC pile, OCPP identity).
+    pub fn id(&self) -> String {
+        format!("{:014}", self.number)
     }
-    let period_ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
-    Duration::from_millis(hash % period_ms)
 }
 
-/// Runs one charger until `stop` is cancelled or the connection ends.
-pub async fn run(
-    cfg: ChargerConfig,
-    counters: Arc<Counters>,
-    stop: CancellationToken,
-) -> Result<(), ChargerError> {
-    Counters::bump(&counters.connect_attempts);
-    let stream = match TcpStream::connect(cfg.target).await {
-        Ok(s) => s,
-        Err(e) => {
-            Counters::bump(&counters.connect_failed);
-            return Err(ChargerError::Connect(cfg.target, e));
-        }
-    };
-    Counters::bump(&counters.connected);
-    let _ = stream.set_nodelay(true);
-    let (read, mut write) = stream.into_split();
-    let mut replies = FramedRead::with_capacity(read, StreamDecoder::new(), READ_BUFFER);
-    let mut seq: u16 = 0;
+/// How one connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The run is over.
+    Stopped,
+    /// A disconnect storm dropped it.
+    Storm,
+    /// It failed or was closed.
+    Failed(FailReason),
+}
 
-    let login = Message::Login(Login {
-        pile: cfg.pile,
-        pile_type: PILE_TYPE_DC,
-        gun_count: 1,
-        protocol_version: PROTOCOL_V16,
-        program_version: Ascii::from_text(PROGRAM_VERSION),
-        network_type: NETWORK_LAN,
-        sim: Iccid::default(),
-        operator: 0,
-    });
-    let accepted = exchange(
-        &cfg,
-        &counters,
-        &mut write,
-        &mut replies,
-        &login,
-        &mut seq,
-        &stop,
-    )
-    .await?;
-    match accepted {
-        Some(Message::LoginReply(r)) if r.is_success() => Counters::bump(&counters.logged_in),
-        Some(_) => {
-            Counters::bump(&counters.login_refused);
-            return Err(ChargerError::LoginRefused);
+/// The outcome of one connection: how it ended and whether it got as far as a login.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionEnd {
+    /// Whether the login succeeded (resets the backoff).
+    pub logged_in: bool,
+    /// How it ended.
+    pub end: End,
+}
+
+impl SessionEnd {
+    /// Ended before logging in.
+    pub fn before_login(end: End) -> Self {
+        SessionEnd {
+            logged_in: false,
+            end,
         }
-        None => return Ok(()),
     }
 
-    let beat = Message::Heartbeat(Heartbeat {
-        pile: cfg.pile,
-        gun: 1,
-        gun_status: GUN_NORMAL,
-    });
-    let mut next = tokio::time::Instant::now() + cfg.first_beat;
+    /// Ended after logging in.
+    pub fn after_login(end: End) -> Self {
+        SessionEnd {
+            logged_in: true,
+            end,
+        }
+    }
+}
+
+/// Counts a connection as up while it lives.
+pub struct UpGuard<'a>(&'a Counters);
+
+impl<'a> UpGuard<'a> {
+    /// Counts a successful login.
+    pub fn new(counters: &'a Counters) -> Self {
+        Counters::bump(&counters.established);
+        Counters::bump(&counters.up);
+        UpGuard(counters)
+    }
+}
+
+impl Drop for UpGuard<'_> {
+    fn drop(&mut self) {
+        self.0.up.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Runs one charger until the run stops: connect, speak its protocol, and reconnect with exponential backoff and
+/// full jitter after every loss (or within a second after a disconnect storm).
+pub async fn run(plan: ChargerPlan, sim: Arc<Sim>) {
+    let mut rng = Rng::new(sim.cfg.seed, plan.index);
+    let mut storm = sim.storm.clone();
+    storm.mark_unchanged();
+    let mut attempt: u32 = 0;
     loop {
+        if sim.stop.is_cancelled() {
+            return;
+        }
+        Counters::bump(&sim.counters.attempted);
+        if attempt > 0 {
+            Counters::bump(&sim.counters.reconnects);
+        }
+        let outcome = match plan.protocol {
+            Protocol::Ykc => crate::ykc::session(&plan, &sim, &mut rng, &mut storm).await,
+            Protocol::OcppWs | Protocol::OcppTcp => {
+                crate::ocpp::session(&plan, &sim, &mut rng, &mut storm).await
+            }
+            Protocol::Gbt => crate::gbt::session(&plan, &sim, &mut rng, &mut storm).await,
+        };
+        let wait = match outcome.end {
+            End::Stopped => return,
+            End::Storm => STORM_RECONNECT.mul_f64(rng.unit()),
+            End::Failed(reason) => {
+                sim.counters.fail(reason);
+                if outcome.logged_in {
+                    attempt = 0;
+                }
+                let cap = sim
+                    .cfg
+                    .backoff
+                    .low
+                    .saturating_mul(1u32 << attempt.min(16))
+                    .min(sim.cfg.backoff.high);
+                cap.mul_f64(rng.unit())
+            }
+        };
+        attempt = attempt.saturating_add(1);
+        tokio::select! {
+            _ = sim.stop.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// The next heartbeat period, drawn from `range`.
+pub fn period(range: &DurationRange, rng: &mut Rng) -> Duration {
+    range.at(rng.unit())
+}
+
+/// When the first heartbeat goes out: uniformly within one period after login, so a fleet that reconnects at once
+/// does not beat in lockstep.
+pub fn first_beat(range: &DurationRange, rng: &mut Rng) -> Instant {
+    Instant::now() + period(range, rng).mul_f64(rng.unit())
+}
+
+/// Draws the fault of the next frame and counts it.
+pub fn draw_frame_fault(sim: &Sim, rng: &mut Rng) -> FrameFault {
+    let f = sim.cfg.faults.frame_fault(rng);
+    if let Some(kind) = f.kind() {
+        sim.counters.fault(kind);
+    }
+    f
+}
+
+/// Counts a charger fault once per connection.
+pub fn count_charger_fault(sim: &Sim, fault: ChargerFault) {
+    sim.counters.fault(fault.kind());
+}
+
+/// Counts a disconnect storm (once per storm, by the process's storm task).
+pub fn count_storm(counters: &Counters) {
+    counters.fault(FaultKind::DisconnectStorm);
+}
+
+/// Writes `frame` as `how` says: with garbage before it (none of `markers`), with a corrupted CRC, in two writes,
+/// or together with `extra` in one write. `extra` is written only for [`FrameFault::Coalesce`].
+pub async fn write_frame<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    frame: &[u8],
+    how: FrameFault,
+    extra: &[u8],
+    markers: &[u8],
+    rng: &mut Rng,
+) -> std::io::Result<()> {
+    match how {
+        FrameFault::None => w.write_all(frame).await,
+        FrameFault::Garbage => {
+            let mut buf = fault::garbage(rng, markers);
+            buf.extend_from_slice(frame);
+            w.write_all(&buf).await
+        }
+        FrameFault::BadCrc => w.write_all(&fault::corrupt_crc(frame)).await,
+        FrameFault::Split => {
+            let cut = frame.len() / 2;
+            w.write_all(frame.get(..cut).unwrap_or(frame)).await?;
+            w.flush().await?;
+            tokio::time::sleep(SPLIT_PAUSE).await;
+            w.write_all(frame.get(cut..).unwrap_or(&[])).await
+        }
+        FrameFault::Coalesce => {
+            let mut buf = Vec::with_capacity(frame.len() + extra.len());
+            buf.extend_from_slice(frame);
+            buf.extend_from_slice(extra);
+            w.write_all(&buf).await
+        }
+    }
+}
+
+/// Sends `bytes` one byte per `gap` (slowloris) until done, stopped, or the write fails.
+pub async fn trickle<W: AsyncWriteExt + Unpin>(
+    w: &mut W,
+    bytes: &[u8],
+    gap: Duration,
+    stop: &CancellationToken,
+) -> std::io::Result<()> {
+    for b in bytes {
+        w.write_all(std::slice::from_ref(b)).await?;
         tokio::select! {
             _ = stop.cancelled() => return Ok(()),
-            _ = tokio::time::sleep_until(next) => {}
-        }
-        next += cfg.heartbeat;
-        if exchange(
-            &cfg,
-            &counters,
-            &mut write,
-            &mut replies,
-            &beat,
-            &mut seq,
-            &stop,
-        )
-        .await?
-        .is_none()
-        {
-            return Ok(());
+            _ = tokio::time::sleep(gap) => {}
         }
     }
-}
-
-/// Sends `msg` and waits for its reply; checks the reply's type, sequence echo and pile. `Ok(None)` = stopped.
-async fn exchange(
-    cfg: &ChargerConfig,
-    counters: &Counters,
-    write: &mut tokio::net::tcp::OwnedWriteHalf,
-    replies: &mut FramedRead<tokio::net::tcp::OwnedReadHalf, StreamDecoder>,
-    msg: &Message,
-    seq: &mut u16,
-    stop: &CancellationToken,
-) -> Result<Option<Message>, ChargerError> {
-    let seq_bytes = seq.to_le_bytes();
-    *seq = seq.wrapping_add(1);
-    let frame: Bytes = msg
-        .encode_frame(seq_bytes)
-        .map_err(|e| ChargerError::Encode(e.to_string()))?;
-    write.write_all(&frame).await.map_err(ChargerError::Write)?;
-    Counters::bump(&counters.frames_sent);
-    let expected = msg.frame_type().wrapping_add(1);
-    let deadline = tokio::time::Instant::now() + cfg.reply_timeout;
-    loop {
-        let item = tokio::select! {
-            _ = stop.cancelled() => return Ok(None),
-            r = tokio::time::timeout_at(deadline, replies.next()) => r.map(|i| i.and_then(Result::ok)),
-        };
-        match item {
-            Ok(Some(StreamItem::Decoded(d))) => {
-                let pile_ok = reply_pile(&d.message).is_none_or(|p| p == cfg.pile);
-                if d.frame.frame_type == expected && d.frame.seq == seq_bytes && pile_ok {
-                    Counters::bump(&counters.frames_answered);
-                    return Ok(Some(d.message));
-                }
-                // Another frame (a command, a time sync) or a reply that does not match: count and keep waiting.
-                if d.frame.frame_type == expected {
-                    Counters::bump(&counters.reply_mismatches);
-                }
-            }
-            Ok(Some(StreamItem::Rejected(_))) => Counters::bump(&counters.reply_mismatches),
-            Ok(Some(StreamItem::Skipped(_))) => {}
-            Ok(None) | Err(_) => {
-                Counters::bump(&counters.disconnects);
-                return Err(ChargerError::NoReply(msg.frame_type()));
-            }
-        }
-    }
-}
-
-fn reply_pile(msg: &Message) -> Option<PileNumber> {
-    match msg {
-        Message::LoginReply(r) => Some(r.pile),
-        Message::HeartbeatReply(r) => Some(r.pile),
-        _ => None,
-    }
+    Ok(())
 }

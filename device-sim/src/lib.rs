@@ -1,13 +1,26 @@
 //! # device-sim
 //!
-//! Plays YKC chargers against a gateway: each simulated charger connects, logs in (0x01), checks the login reply
-//! (0x02: CRC, sequence echo, result), then heartbeats (0x03) every interval — the first beat offset within one
-//! interval, as real fleets should stagger — and checks every heartbeat reply (0x04). It shares the codec crate for
-//! encoding and for checking replies, and counts everything it sees. This is the seed of the load tester
-//! (issue #6 grows it: protocol mix, charging sessions, faults, latency histograms, many processes).
+//! Plays many EV chargers against a gateway to prove what it holds: YKC, OCPP over WebSocket, OCPP over raw TCP
+//! and GB/T CAN relays in a configurable mix, each charger a state machine that behaves like the field (login,
+//! billing-model check, staggered heartbeats whose period depends on state, charging sessions with telemetry and
+//! a transaction record, answers to remote commands, reconnects with exponential backoff and jitter). It shares
+//! the codec crate for encoding, checks every reply (CRC, sequence echo, correlation) and counts mismatches,
+//! injects faults on request, spreads sockets over source addresses and worker processes, and reports counts and
+//! HDR latency histograms as a table or one JSON object. See `docs/device-sim.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod charger;
+pub mod fault;
+pub mod fleet;
+pub mod gbt;
+pub mod net;
+pub mod observe;
+pub mod ocpp;
+pub mod procs;
+pub mod progress;
 pub mod report;
+pub mod rng;
+pub mod spec;
+pub mod ykc;

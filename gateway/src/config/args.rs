@@ -8,6 +8,9 @@ use clap::Args;
 
 use super::{env_overrides, Config, ConfigError, LogFormat, Override};
 
+/// The listeners `--reuse-port` applies to.
+const REUSE_PORT_LISTENERS: [&str; 4] = ["ykc", "ocpp_tcp", "gbt27930_can", "http"];
+
 /// Flags of `chargegate serve`; precedence: defaults < file < `CHARGEGATE_A__B` < these flags < `--set`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
@@ -50,6 +53,10 @@ pub struct ServeArgs {
     /// Seconds to drain connections at shutdown. Key `shutdown.drain_secs`.
     #[arg(long, env = "CHARGEGATE_DRAIN_SECS")]
     pub drain_secs: Option<u64>,
+    /// Set SO_REUSEPORT on every listener so several gateway processes share its ports (the kernel spreads
+    /// accepts). Keys `listeners.*.reuse_port`.
+    #[arg(long, env = "CHARGEGATE_REUSE_PORT")]
+    pub reuse_port: bool,
     /// Any key: `--set limits.high_water_mark=262144` (repeatable; applied last).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -126,6 +133,12 @@ impl ServeArgs {
         for (flag, key, value) in flags {
             if let Some(v) = value {
                 out.push(Override::typed(flag, key, v));
+            }
+        }
+        if self.reuse_port {
+            for listener in REUSE_PORT_LISTENERS {
+                let key = format!("listeners.{listener}.reuse_port");
+                out.push(Override::typed("--reuse-port", &key, true));
             }
         }
         if self.mqtt.is_some() {

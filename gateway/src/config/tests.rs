@@ -134,3 +134,19 @@ fn tls_on_the_http_listener_is_refused_rather_than_ignored() {
     assert_eq!(err.key(), Some("listeners.http.tls"));
     assert_eq!(err.line(), Some(1));
 }
+
+#[test]
+fn reuse_port_flag_sets_every_listener() {
+    let args = ServeArgs {
+        reuse_port: true,
+        ..ServeArgs::default()
+    };
+    let overrides = args.overrides(Vec::new()).unwrap();
+    let config = Config::load(None, &overrides).unwrap();
+    assert!(config.listeners.ykc.reuse_port);
+    assert!(config.listeners.ocpp_tcp.reuse_port);
+    assert!(config.listeners.gbt27930_can.reuse_port);
+    assert!(config.listeners.http.reuse_port);
+    let off = ServeArgs::default().overrides(Vec::new()).unwrap();
+    assert!(!Config::load(None, &off).unwrap().listeners.ykc.reuse_port);
+}
