@@ -255,33 +255,22 @@ public final class YkcNettyGateway {
             int type = f.getUnsignedByte(base + 5);
             int body = base + 6;
             int bodyLen = len - 4;
+            int need = type == 0x01 ? 30 : type == 0x03 || type == 0x05 ? 9 : type == 0x13 ? 60 : 0;
+            if (bodyLen < need) {
+                DECODE_ERRORS.increment();
+                return;
+            }
             switch (type) {
                 case 0x01:
-                    if (bodyLen < 30) {
-                        DECODE_ERRORS.increment();
-                        return;
-                    }
                     onLogin(ctx, f, base, body);
                     break;
                 case 0x03:
-                    if (bodyLen < 9) {
-                        DECODE_ERRORS.increment();
-                        return;
-                    }
                     onHeartbeat(ctx, f, base, body);
                     break;
                 case 0x05:
-                    if (bodyLen < 9) {
-                        DECODE_ERRORS.increment();
-                        return;
-                    }
                     onBillingCheck(ctx, f, base, body);
                     break;
                 case 0x13:
-                    if (bodyLen < 60) {
-                        DECODE_ERRORS.increment();
-                        return;
-                    }
                     REALTIME_IN.increment();
                     onRealtime(f, body);
                     break;
