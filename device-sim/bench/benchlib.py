@@ -434,10 +434,14 @@ def merge_reports(reports):
     """Sums several normalized reports (one per device-sim process)."""
     out = {"attempted": 0, "up": 0, "failed": 0, "sent": 0, "answered": 0, "telemetry_sent": 0, "mismatches": 0,
            "logged_in": 0, "disconnects": 0}
+    by = {"failed_by_reason": {}, "mismatches_by_kind": {}}
     for r in reports:
         for k in out:
             out[k] += r.get(k, 0) or 0
-    return out
+        for field, acc in by.items():
+            for kind, n in (r.get(field) or {}).items():
+                acc[kind] = acc.get(kind, 0) + n
+    return {**out, **by}
 
 
 def sim_mode():
