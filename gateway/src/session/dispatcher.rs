@@ -45,12 +45,15 @@ impl CommandDispatcher {
         // Cloned out in its own statement: no map guard across the await below.
         let handle = self.registry.get(charger);
         let offline = match handle {
-            Some(handle) => match handle.control.try_send(SessionControl::Command(queued)) {
+            Some(handle) => match handle
+                .control
+                .try_send(SessionControl::Command(Box::new(queued)))
+            {
                 Ok(()) => None,
                 Err(TrySendError::Full(SessionControl::Command(q))) => {
                     return result_of(&q.command, CommandStatus::Busy);
                 }
-                Err(TrySendError::Closed(SessionControl::Command(q))) => Some(q),
+                Err(TrySendError::Closed(SessionControl::Command(q))) => Some(*q),
                 Err(_) => None,
             },
             None => Some(queued),

@@ -112,7 +112,10 @@ impl SessionRegistry {
     fn deliver_pending(&self, handle: &SessionHandle) -> usize {
         let mut delivered = 0;
         for command in self.pending.take(&handle.meta.charger) {
-            match handle.control.try_send(SessionControl::Command(command)) {
+            match handle
+                .control
+                .try_send(SessionControl::Command(Box::new(command)))
+            {
                 Ok(()) => delivered += 1,
                 Err(TrySendError::Full(SessionControl::Command(c))) => {
                     c.answer(CommandStatus::Busy)

@@ -52,7 +52,9 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
     mut rx: mpsc::UnboundedReceiver<Bytes>,
     gauge: Arc<OutboundGauge>,
 ) {
-    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    // Grows with the batches actually seen (an idle charger's replies come one at a time); a full-size buffer up
+    // front cost 2 KB per connection.
+    let mut batch = Vec::new();
     'outer: while rx.recv_many(&mut batch, WRITE_BATCH).await > 0 {
         for bytes in batch.drain(..) {
             let result = writer.write_all(&bytes).await;
