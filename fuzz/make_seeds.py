@@ -83,3 +83,38 @@ for alg in range(4):
     spec = (length_params(259, 1, 0, 2, 0, 0, 1) + b"\x01" + bytes([1, 0x68, 0])
             + b"\x01" + struct.pack("<BBBBB", alg, 2, 0, 1, 1))
     write("frame_decoder", "ykc-like-%d" % alg, spec + sizes(5) + stream[:200])
+
+# ocpp_envelope: EnvelopeParams (LengthParams, marker [len, b0, b1, b2], header fill, Option<CrcParams>, mode),
+# then the chunk sizes, then JSON lines to wrap (mode 1) or a raw stream (mode 0). The presets of
+# codec/src/ocpp/envelope.rs (the alt preset's 1 MiB maximum cut to the u16 the target draws).
+def crc_params(alg, start, end_gap, little, either):
+    return b"\x01" + struct.pack("<BBBBB", alg, start, end_gap, little, either)
+XMODEM, ISO_HDLC = 5, 11
+OCPP_TCP = length_params(4096, 2, 1, 2, 0, 0, 1) + b"\x02OC\x00" + b"\x00" + crc_params(XMODEM, 2, 0, 0, 0)
+OCPP_TCP_ALT = (length_params(65535, 4, 3, -8, 0, 1, 1) + b"\x03\xab\xcd\xef" + b"\x01"
+                + crc_params(ISO_HDLC, 0, 0, 1, 0))
+lines = b"\n".join(v["frame"].encode() for v in ocpp)
+write("ocpp_envelope", "ocpp-tcp-wrap", OCPP_TCP + b"\x01" + sizes(7) + lines)
+write("ocpp_envelope", "ocpp-tcp-alt-wrap", OCPP_TCP_ALT + b"\x01" + sizes(3, 11) + lines)
+write("ocpp_envelope", "ocpp-tcp-heartbeat-vector", OCPP_TCP + b"\x00" + sizes(1)
+      + bytes.fromhex("4f4300165b322c2231222c22486561727462656174222c7b7d5d2e61"))
+write("ocpp_envelope", "ocpp-tcp-alt-heartbeat-vector", OCPP_TCP_ALT + b"\x00" + sizes()
+      + bytes.fromhex("abcdef01220000005b322c2231222c22486561727462656174222c7b7d5d7383423d"))
+
+# ocpp_roundtrip: the same layout as ocpp_rpc (control byte, frame text).
+for v in ocpp:
+    frame = v["frame"].encode()
+    write("ocpp_roundtrip", v["id"] + "-16", b"\x00" + frame)
+    write("ocpp_roundtrip", v["id"] + "-201", b"\x01" + frame)
+write("ocpp_roundtrip", "boot-status-201", b"\x01" + b'[2,"1","BootNotification",{"reason":"PowerUp","chargingStation":{"model":"M","vendorName":"V"}}]')
+write("ocpp_roundtrip", "heartbeat-result-16", bytes([2 * 8]) + b'[3,"1",{"currentTime":"2024-01-01T00:00:00Z"}]')
+
+# config (gateway): mode byte (even: a whole file; odd: first line a --set override, then the file), then text.
+example = open(os.path.join(ROOT, "gateway", "chargegate.example.toml"), "rb").read()
+write("config", "example", b"\x00" + example)
+write("config", "empty", b"\x00")
+write("config", "bad-water-marks", b"\x00[limits]\nlow_water_mark = 9000\nhigh_water_mark = 10\n")
+write("config", "unknown-key", b"\x00instance = \"gw\"\n[listeners.ykc]\nbackog = 10\n")
+write("config", "syntax", b"\x00[listeners\nbind = 1\n")
+write("config", "set-override", b"\x01listeners.ykc.backlog=64\n" + example)
+write("config", "set-bad-path", b"\x01listeners..ykc=1\n")

@@ -12,10 +12,11 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
 use crate::frame::{
-    ByteOrder, CrcAlgorithm, CrcSpec, FrameDecoder, FrameEvent, FrameSpec, LengthFieldConfig,
-    LengthFieldDecoder, SUPPORTED_LENGTH_FIELD_LENGTHS,
+    ByteOrder, CrcAlgorithm, CrcMatch, CrcSpec, FrameDecoder, FrameEvent, FrameSpec,
+    LengthFieldConfig, LengthFieldDecoder, SUPPORTED_LENGTH_FIELD_LENGTHS,
 };
 use crate::gbt27930::{self, pgn, CanDecoder, CanFrame, CanId, RelayCodec, RelayLayout, TpConfig};
+use crate::ocpp::envelope::Envelope;
 use crate::ocpp::{self, OcppVersion};
 use crate::ykc;
 
@@ -34,6 +35,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ocpp_rpc", ocpp_rpc),
     ("length_field", length_field),
     ("frame_decoder", frame_decoder),
+    ("ocpp_envelope", ocpp_envelope),
+    ("ocpp_roundtrip", ocpp_roundtrip),
 ];
 
 /// Largest chunk the split-point targets cut a stream into.
@@ -221,8 +224,9 @@ pub fn gbt_can(data: &[u8]) {
             r.open_sessions() <= config.max_sessions,
             "too many open transfers"
         );
+        // The bound counts whole 7-byte packets: a 6-byte limit reserves 7 bytes per transfer.
         assert!(
-            r.buffered_bytes() <= config.max_sessions * config.max_message_size,
+            r.buffered_bytes() <= config.max_buffered_bytes(),
             "reassembly buffers exceed their bound"
         );
         out.clear();
@@ -451,4 +455,289 @@ pub fn frame_decoder(data: &[u8]) {
     };
     let events = feed(&mut FrameDecoder::new(spec), &chunks(u.take_rest(), &sizes));
     check_events(&events, max);
+}
+
+/// Fuzzed OCPP-over-TCP envelope: framing, marker, the fill byte of the fixed header, CRC.
+#[derive(Debug, Arbitrary)]
+struct EnvelopeParams {
+    length: LengthParams,
+    /// First byte: marker length 0–3; then the marker bytes.
+    marker: [u8; 4],
+    header_fill: u8,
+    crc: Option<CrcParams>,
+    /// Bit 0: the rest of the input is JSON texts (one per line) to wrap, else raw stream bytes.
+    mode: u8,
+}
+
+impl EnvelopeParams {
+    /// The envelope, or `None` when the parameters are not a valid OCPP envelope (the config check refuses them).
+    fn envelope(&self) -> Option<Envelope> {
+        let length = self.length.config()?;
+        let marker = self
+            .marker
+            .get(1..=usize::from(self.marker[0] % 4))
+            .unwrap_or_default();
+        let mut spec = FrameSpec::new(length);
+        if !marker.is_empty() {
+            spec = spec.with_marker(marker.to_vec()).ok()?;
+        }
+        if let Some(c) = &self.crc {
+            spec = spec.with_crc(CrcSpec {
+                algorithm: CrcAlgorithm::ALL[usize::from(c.algorithm) % CrcAlgorithm::ALL.len()],
+                start: usize::from(c.start % 8),
+                end_gap: 0,
+                byte_order: if c.little {
+                    ByteOrder::Little
+                } else {
+                    ByteOrder::Big
+                },
+                accept_either_order: c.either,
+            });
+        }
+        let header_len = spec
+            .length()
+            .length_field_offset()
+            .saturating_sub(marker.len());
+        Envelope::new(spec, vec![self.header_fill; header_len]).ok()
+    }
+}
+
+/// Checks one good frame of `envelope` independently of the decoder: within the maximum, starting with the
+/// marker, long enough to hold the envelope, and its CRC recomputed here matches the field as the event says.
+fn verify_envelope_frame(envelope: &Envelope, bytes: &[u8], crc: CrcMatch) {
+    let spec = envelope.frame_spec();
+    assert!(
+        bytes.len() <= spec.length().max_frame_length(),
+        "frame over the maximum"
+    );
+    if let Some(marker) = spec.marker() {
+        assert!(bytes.starts_with(marker), "frame without its start marker");
+    }
+    assert!(
+        envelope.payload(bytes).is_some(),
+        "frame too short for its envelope"
+    );
+    match spec.crc() {
+        None => assert_eq!(crc, CrcMatch::Unchecked),
+        Some(c) => {
+            let at = bytes.len() - c.algorithm.width_bytes();
+            let computed = c.algorithm.checksum(&bytes[c.start..at]);
+            let field = &bytes[at..];
+            let in_order = c.byte_order.read_uint(field) as u32;
+            let swapped = match c.byte_order {
+                ByteOrder::Big => ByteOrder::Little,
+                ByteOrder::Little => ByteOrder::Big,
+            }
+            .read_uint(field) as u32;
+            match crc {
+                CrcMatch::InOrder => assert_eq!(computed, in_order, "CRC does not verify"),
+                CrcMatch::Swapped => {
+                    assert!(
+                        c.accept_either_order,
+                        "swapped CRC accepted without the option"
+                    );
+                    assert_eq!(computed, swapped, "swapped CRC does not verify");
+                }
+                CrcMatch::Unchecked => panic!("envelope has a CRC but the frame was not checked"),
+            }
+        }
+    }
+}
+
+/// The OCPP-like envelope with an arbitrary envelope config and arbitrary chunking. Raw mode: any byte stream;
+/// every frame the decoder yields verifies (marker, length, CRC recomputed here). Wrap mode: the input's lines
+/// are wrapped with `Envelope::encode` and the stream of those frames decodes to exactly those texts.
+pub fn ocpp_envelope(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(params) = EnvelopeParams::arbitrary(&mut u) else {
+        return;
+    };
+    let Some(envelope) = params.envelope() else {
+        return;
+    };
+    let Ok(sizes) = Vec::<u8>::arbitrary(&mut u) else {
+        return;
+    };
+    let rest = u.take_rest();
+    let wrap = params.mode & 1 == 1;
+    let mut texts = Vec::new();
+    let stream: Vec<u8> = if wrap {
+        let mut stream = Vec::new();
+        for line in rest.split(|&b| b == b'\n') {
+            if let Ok(frame) = envelope.encode(line) {
+                stream.extend_from_slice(&frame);
+                texts.push(line.to_vec());
+            }
+        }
+        stream
+    } else {
+        rest.to_vec()
+    };
+    let events = feed(&mut envelope.decoder(), &chunks(&stream, &sizes));
+    let mut decoded = Vec::new();
+    for event in &events {
+        if let FrameEvent::Frame { bytes, crc } = event {
+            verify_envelope_frame(&envelope, bytes, *crc);
+            let payload = envelope.payload(bytes).unwrap_or_default();
+            if let Ok(text) = std::str::from_utf8(payload) {
+                let _ = ocpp::rpc::parse(text, OcppVersion::V16);
+            }
+            decoded.push(payload.to_vec());
+        }
+    }
+    if wrap {
+        assert_eq!(decoded, texts, "wrapped texts did not decode back");
+        assert_eq!(
+            events.len(),
+            texts.len(),
+            "a clean stream of frames gave non-frame events"
+        );
+    }
+}
+
+/// OCPP-J typed-message differential, 1.6 and 2.0.1: first byte = version (bit 0) and the action used for a
+/// CALLRESULT (the rest); the rest is the frame text. A message that parses and whose payload passes its schema
+/// and decodes to a typed value is re-encoded from that value, parsed and decoded again: same id, same action,
+/// same typed value, and the re-encoded payload still passes the schema. CALLERRORs keep id, code and details.
+pub fn ocpp_roundtrip(data: &[u8]) {
+    let Some((&control, text)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return;
+    };
+    let version = if control & 1 == 0 {
+        OcppVersion::V16
+    } else {
+        OcppVersion::V201
+    };
+    let Ok(message) = ocpp::rpc::parse(text, version) else {
+        return;
+    };
+    let index = usize::from(control >> 1);
+    match (message, version) {
+        (ocpp::Message::Call(c), OcppVersion::V16) => {
+            let Some(action) = ocpp::v16::Action::from_name(&c.action) else {
+                return;
+            };
+            let Ok(first) = ocpp::v16::decode_request(action, c.payload, true) else {
+                return;
+            };
+            let wire = reencode_call(&c.id, action.as_str(), &first);
+            let again = reparsed_payload(&wire, version, &c.id, Some(action.as_str()));
+            let second = ocpp::v16::decode_request(action, again, true)
+                .unwrap_or_else(|e| panic!("re-encoded 1.6 {} no longer decodes: {e}", c.action));
+            assert_eq!(first, second, "1.6 {} changed meaning", c.action);
+        }
+        (ocpp::Message::Call(c), _) => {
+            let Some(action) = ocpp::v201::Action::from_name(&c.action) else {
+                return;
+            };
+            let Ok(first) = ocpp::v201::decode_request(action, c.payload, true) else {
+                return;
+            };
+            let wire = reencode_call(&c.id, action.as_str(), &first);
+            let again = reparsed_payload(&wire, version, &c.id, Some(action.as_str()));
+            let second = ocpp::v201::decode_request(action, again, true)
+                .unwrap_or_else(|e| panic!("re-encoded 2.0.1 {} no longer decodes: {e}", c.action));
+            assert_eq!(first, second, "2.0.1 {} changed meaning", c.action);
+        }
+        (ocpp::Message::CallResult(r), OcppVersion::V16) => {
+            let action = ocpp::v16::Action::ALL[index % ocpp::v16::Action::ALL.len()];
+            let Ok(first) = ocpp::v16::decode_response(action, r.payload, true) else {
+                return;
+            };
+            let wire = reencode_result(&r.id, &first);
+            let again = reparsed_payload(&wire, version, &r.id, None);
+            let second = ocpp::v16::decode_response(action, again, true).unwrap_or_else(|e| {
+                panic!(
+                    "re-encoded 1.6 {} result no longer decodes: {e}",
+                    action.as_str()
+                )
+            });
+            assert_eq!(
+                first,
+                second,
+                "1.6 {} result changed meaning",
+                action.as_str()
+            );
+        }
+        (ocpp::Message::CallResult(r), _) => {
+            let action = ocpp::v201::Action::ALL[index % ocpp::v201::Action::ALL.len()];
+            let Ok(first) = ocpp::v201::decode_response(action, r.payload, true) else {
+                return;
+            };
+            let wire = reencode_result(&r.id, &first);
+            let again = reparsed_payload(&wire, version, &r.id, None);
+            let second = ocpp::v201::decode_response(action, again, true).unwrap_or_else(|e| {
+                panic!(
+                    "re-encoded 2.0.1 {} result no longer decodes: {e}",
+                    action.as_str()
+                )
+            });
+            assert_eq!(
+                first,
+                second,
+                "2.0.1 {} result changed meaning",
+                action.as_str()
+            );
+        }
+        (ocpp::Message::CallError(e), _) => {
+            let Some(code) = e.code() else {
+                return;
+            };
+            let details: serde_json::Value =
+                serde_json::from_str(e.details.get()).unwrap_or(serde_json::Value::Null);
+            let wire =
+                ocpp::rpc::encode_error(&e.id, code, &e.description, Some(&details), version)
+                    .unwrap_or_else(|err| panic!("CALLERROR does not re-encode: {err}"));
+            let Ok(ocpp::Message::CallError(again)) = ocpp::rpc::parse(&wire, version) else {
+                panic!("re-encoded CALLERROR does not parse as one: {wire}");
+            };
+            assert_eq!(e.id, again.id);
+            assert_eq!(Some(code), again.code(), "CALLERROR code changed");
+            if details.is_object() {
+                let back: serde_json::Value =
+                    serde_json::from_str(again.details.get()).unwrap_or(serde_json::Value::Null);
+                assert_eq!(details, back, "CALLERROR details changed");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Re-encodes a typed CALL payload as a whole frame.
+fn reencode_call(id: &str, action: &str, payload: &impl serde::Serialize) -> String {
+    ocpp::rpc::encode_call(id, action, payload)
+        .unwrap_or_else(|e| panic!("{action} does not re-encode: {e}"))
+}
+
+/// Re-encodes a typed CALLRESULT payload as a whole frame.
+fn reencode_result(id: &str, payload: &impl serde::Serialize) -> String {
+    ocpp::rpc::encode_result(id, payload)
+        .unwrap_or_else(|e| panic!("result does not re-encode: {e}"))
+}
+
+/// The payload of a re-encoded frame, which must parse as the same kind of message with the same id (and
+/// action, for a CALL).
+fn reparsed_payload<'a>(
+    wire: &'a str,
+    version: OcppVersion,
+    id: &str,
+    action: Option<&str>,
+) -> &'a serde_json::value::RawValue {
+    match (ocpp::rpc::parse(wire, version), action) {
+        (Ok(ocpp::Message::Call(c)), Some(action)) => {
+            assert_eq!(c.id, id, "CALL id changed");
+            assert_eq!(c.action, action, "CALL action changed");
+            c.payload
+        }
+        (Ok(ocpp::Message::CallResult(r)), None) => {
+            assert_eq!(r.id, id, "CALLRESULT id changed");
+            r.payload
+        }
+        (other, _) => {
+            panic!("re-encoded frame does not parse as the same kind: {wire} → {other:?}")
+        }
+    }
 }

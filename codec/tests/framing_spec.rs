@@ -133,6 +133,34 @@ fn a_frame_too_short_for_its_crc_is_corrupted() {
     );
 }
 
+/// Fuzz finding (`ocpp_envelope`): marker `B5`, a 1-byte length counting the whole frame, CRC-8/SMBUS from byte
+/// 0. The 2-byte frame `B5 02` is long enough for the covered range (`B5`) plus a 1-byte CRC, and `02` happens
+/// to be CRC-8(`B5`) — but that "CRC" is the length field itself. It used to pass as a good frame with no room
+/// for a payload; the CRC field must come after the length field.
+#[test]
+fn a_crc_field_overlapping_the_length_field_is_corrupted_not_a_frame() {
+    let spec = FrameSpec::new(netty(16, 1, 1, -2, 0, true))
+        .with_marker([0xB5])
+        .unwrap()
+        .with_crc(CrcSpec {
+            algorithm: CrcAlgorithm::Crc8Smbus,
+            start: 0,
+            end_gap: 0,
+            byte_order: ByteOrder::Big,
+            accept_either_order: false,
+        });
+    assert_eq!(spec.min_crc_frame_length(), Some(3));
+    let out = decode_whole(&mut FrameDecoder::new(spec), &hex("b502"));
+    assert!(out.iter().all(|e| e.frame().is_none()), "{out:?}");
+    assert!(out.contains(&FrameEvent::Corrupted {
+        corruption: Corruption::ShorterThanCrc {
+            frame_length: 2,
+            needed: 3
+        },
+        skipped: 1
+    }));
+}
+
 #[test]
 fn markers_that_are_empty_or_overlap_the_length_field_are_refused() {
     let length = LengthFieldConfig::new(64, 1, 1, 0, 0).unwrap();

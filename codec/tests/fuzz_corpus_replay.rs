@@ -9,6 +9,7 @@ use chargegate_codec::fuzzing::TARGETS;
 /// Targets whose bodies live outside the codec, with the test that replays their corpus.
 const REPLAYED_ELSEWHERE: &[&str] = &[
     "ws_subscriber", // gateway/tests/ws_fuzz_corpus_replay.rs
+    "config",        // gateway/tests/fuzz_config_replay.rs
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {

@@ -419,3 +419,24 @@ fn decoder_reports_the_whole_capture_sequence_with_the_reassembled_bcp() {
     assert_eq!(msg.name(), "BCP");
     assert_eq!(*packets, Some(2));
 }
+
+/// Fuzz finding (`gbt_can`, 1 session, 6-byte limit): a transfer is buffered in whole 7-byte packets, so a
+/// 6-byte message reserves 7 bytes. The bound is `max_message_size` rounded up to a packet, per session; the
+/// earlier fuzz assertion (`max_sessions × max_message_size`) was wrong, not the reassembler.
+#[test]
+fn the_memory_bound_counts_whole_seven_byte_packets() {
+    let config = TpConfig {
+        max_sessions: 1,
+        max_message_size: 6,
+        ..TpConfig::default()
+    };
+    assert_eq!(config.max_buffered_bytes(), 7);
+    let mut tp = Reassembler::new(config);
+    feed(&mut tp, cm_id(BMS, CHARGER), &rts(6, 1, 0xFF, pgn::BRM), 0);
+    assert_eq!(tp.open_sessions(), 1);
+    assert_eq!(tp.buffered_bytes(), 7, "one whole packet is reserved");
+    assert!(tp.buffered_bytes() <= config.max_buffered_bytes());
+    // Two packets for a 6-byte message are more than the limit allows: refused, nothing more reserved.
+    feed(&mut tp, cm_id(CHARGER, BMS), &rts(6, 2, 0xFF, pgn::BRM), 0);
+    assert!(tp.buffered_bytes() <= config.max_buffered_bytes());
+}

@@ -3,12 +3,14 @@
 //! - [`TestGateway`]: a whole gateway ([`chargegate::app::App`]) on `127.0.0.1:0` ports with one worker, a test
 //!   subscriber on the event bus and its own metrics registry; it stops when dropped.
 //! - [`YkcCharger`]: a tiny YKC pile over a real socket, built on the codec's message types.
+//! - [`hostile`]: the control charger, latency bound, RSS and log capture of the hostile-client suite.
 //! - [`http`]: a minimal HTTP/1.1 client for REST and `/metrics` (one request per connection).
 //!
 //! Everything is bounded in time: every wait takes a deadline and panics with a message when it passes.
 
 #![warn(missing_docs)]
 
+pub mod hostile;
 pub mod mqtt;
 
 use std::net::SocketAddr;
@@ -206,6 +208,11 @@ impl YkcCharger {
     /// Sends bytes as they are.
     pub async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.expect("write");
+    }
+
+    /// Sends bytes as they are; false if the gateway has closed the connection.
+    pub async fn send_raw_checked(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).await.is_ok()
     }
 
     /// 0x01 login: a DC pile with one gun.

@@ -194,6 +194,19 @@ impl Decoder for FrameDecoder {
             };
             return Ok(Some(self.reject(src, corruption, frame_length)));
         }
+        // Fuzz finding (`ocpp_envelope`): a frame long enough for the CRC's covered range but whose CRC field
+        // overlaps the length field passed as good, and its envelope payload did not exist.
+        if let Some(needed) = self
+            .spec
+            .min_crc_frame_length()
+            .filter(|&n| frame_length < n)
+        {
+            let corruption = Corruption::ShorterThanCrc {
+                frame_length: frame_length as u64,
+                needed,
+            };
+            return Ok(Some(self.reject(src, corruption, frame_length)));
+        }
         let crc = match self.spec.crc().map(|crc| crc.check(frame)) {
             None => CrcMatch::Unchecked,
             Some(CrcCheck::Match(crc)) => crc,

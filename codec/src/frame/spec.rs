@@ -178,6 +178,18 @@ impl FrameSpec {
         self.crc.as_ref()
     }
 
+    /// With a CRC, the shortest frame that holds it: the covered range's start, and the CRC field (with its gap)
+    /// *after* the length field — a CRC field overlapping the header is no frame. `None` without a CRC.
+    pub fn min_crc_frame_length(&self) -> Option<usize> {
+        let crc = self.crc.as_ref()?;
+        let after_header = self
+            .length
+            .length_field_end_offset()
+            .saturating_add(crc.end_gap)
+            .saturating_add(crc.algorithm.width_bytes());
+        Some(crc.min_frame_length().max(after_header))
+    }
+
     /// Builds a frame around `payload` = every byte after the marker except the length field and the CRC: the
     /// first `length_field_offset − marker.len()` payload bytes go before the length field, the rest after it. The
     /// length field and CRC (spec byte order) are computed.
@@ -216,7 +228,7 @@ impl FrameSpec {
             - i128::from(self.length.length_adjustment())
             - self.length.length_field_end_offset() as i128;
         let value = field_value(field, width)?;
-        if let Some(min) = self.crc.map(|crc| crc.min_frame_length()) {
+        if let Some(min) = self.min_crc_frame_length() {
             if frame_length < min {
                 return Err(EncodeError::PayloadTooShort {
                     needed: payload.len().saturating_add(min - frame_length),

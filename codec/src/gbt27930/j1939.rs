@@ -47,6 +47,19 @@ pub struct TpConfig {
     pub max_retransmits: u8,
 }
 
+impl TpConfig {
+    /// The most bytes a reassembler with these limits ever reserves: `max_sessions` transfers, each buffered in
+    /// whole 7-byte TP.DT packets, so `max_message_size` rounded up to a multiple of 7 (a 6-byte limit reserves
+    /// one 7-byte packet). [`Reassembler::buffered_bytes`] never exceeds it.
+    pub fn max_buffered_bytes(&self) -> usize {
+        let per_session = self
+            .max_message_size
+            .div_ceil(TP_DT_PAYLOAD)
+            .saturating_mul(TP_DT_PAYLOAD);
+        self.max_sessions.saturating_mul(per_session)
+    }
+}
+
 impl Default for TpConfig {
     fn default() -> Self {
         TpConfig {
@@ -234,8 +247,8 @@ impl Reassembler {
         self.sessions.len()
     }
 
-    /// Bytes currently reserved for reassembly; never above `max_sessions × max_message_size` rounded up to whole
-    /// 7-byte packets (an RTS announcing more packets than that is refused).
+    /// Bytes currently reserved for reassembly; never above [`TpConfig::max_buffered_bytes`] (`max_sessions ×
+    /// max_message_size` rounded up to whole 7-byte packets; an RTS announcing more packets than that is refused).
     pub fn buffered_bytes(&self) -> usize {
         self.sessions.iter().map(|s| s.buf.capacity()).sum()
     }

@@ -49,6 +49,7 @@ impl ConnectionObserver for MetricsObserver {
     }
 
     fn closed(&self, reason: CloseReason) {
+        self.with(|m| m.closed(reason.as_str()));
         match reason {
             CloseReason::LivenessTimeout => self.with(|m| m.liveness_timeouts.inc()),
             CloseReason::AuthTimeout => self.with(|m| m.auth_failure(LOGIN_DEADLINE)),

@@ -97,6 +97,14 @@ impl ProtocolMetrics {
             .inc();
     }
 
+    /// Counts a connection closed for `reason`.
+    pub fn closed(&self, reason: &str) {
+        self.metrics
+            .connections_closed
+            .with_label_values(&[&self.protocol, reason])
+            .inc();
+    }
+
     /// Counts a refused login.
     pub fn auth_failure(&self, reason: &str) {
         self.metrics

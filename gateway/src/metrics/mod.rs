@@ -61,6 +61,8 @@ pub struct Metrics {
     pub auth_failures: IntCounterVec,
     /// Chargers declared offline by the liveness wheel, by protocol.
     pub liveness_timeouts: IntCounterVec,
+    /// Connections closed, by protocol and close reason (`rate_limit`, `auth_timeout`, `protocol_error`, …).
+    pub connections_closed: IntCounterVec,
     /// Depth of named queues (per-sink bus queues, pending commands, worker hand-off).
     pub queue_depth: IntGaugeVec,
     /// Water-mark crossings by protocol and direction (`unwritable`, `writable`).
@@ -172,6 +174,12 @@ impl Metrics {
                 "liveness_timeouts_total",
                 "Heartbeat timeouts",
                 &["protocol"],
+            )?,
+            connections_closed: counter(
+                &r,
+                "connections_closed_total",
+                "Connections closed, by reason",
+                &["protocol", "reason"],
             )?,
             queue_depth: gauge(&r, "queue_depth", "Items waiting in a queue", &["queue"])?,
             water_mark_transitions: counter(

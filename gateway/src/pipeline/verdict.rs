@@ -48,6 +48,33 @@ impl CloseReason {
             CloseReason::RateLimit => "rate_limit",
         }
     }
+
+    /// Error code in the brief's scheme (party letter: A charger, B gateway; scene 01 login, 02 uplink, 05
+    /// connection; case), logged with the close so a log search finds every connection cut for one cause.
+    /// `docs/security.md` lists them.
+    pub fn code(self) -> &'static str {
+        match self {
+            CloseReason::Closed => "A0500",
+            CloseReason::Takeover => "A0501",
+            CloseReason::Shutdown => "B0500",
+            CloseReason::AuthTimeout => "A0101",
+            CloseReason::AuthFailed => "A0102",
+            CloseReason::ProtocolError => "A0201",
+            CloseReason::RateLimit => "A0202",
+            CloseReason::LivenessTimeout => "A0203",
+        }
+    }
+
+    /// Whether the close is a defence against the peer (logged at warn), rather than an ordinary end.
+    pub fn is_defensive(self) -> bool {
+        matches!(
+            self,
+            CloseReason::AuthTimeout
+                | CloseReason::AuthFailed
+                | CloseReason::ProtocolError
+                | CloseReason::RateLimit
+        )
+    }
 }
 
 impl std::fmt::Display for CloseReason {

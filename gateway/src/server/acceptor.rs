@@ -41,11 +41,12 @@ impl Acceptor {
         let filter = PeerFilter::new(settings.allow.clone(), settings.deny.clone());
         let mut bucket =
             AcceptBucket::new(settings.accept_rate, settings.accept_burst, Instant::now());
+        // Counts a refusal; true when it should also be logged. A connect storm refuses thousands per second, so
+        // only the 1st, 2nd, 4th, 8th … refusal per listener and reason is logged (the counter has them all).
         let refused = |reason: &str| {
-            self.metrics
-                .refused
-                .with_label_values(&[&name, reason])
-                .inc()
+            let counter = self.metrics.refused.with_label_values(&[&name, reason]);
+            counter.inc();
+            counter.get().is_power_of_two()
         };
         loop {
             if let Some(wait) = bucket.take(Instant::now()) {
@@ -80,15 +81,18 @@ impl Acceptor {
                 }
             };
             if !filter.allows(peer.ip()) {
-                refused(super::limits::Refusal::Denied.label());
-                tracing::debug!(listener = %name, %peer, "peer denied by CIDR rules");
+                let denied = super::limits::Refusal::Denied;
+                if refused(denied.label()) {
+                    tracing::warn!(listener = %name, %peer, code = denied.code(), "peer denied by CIDR rules (sampled)");
+                }
                 continue;
             }
             let permit = match self.limiter.try_acquire(peer.ip()) {
                 Ok(p) => p,
                 Err(r) => {
-                    refused(r.label());
-                    tracing::debug!(listener = %name, %peer, reason = r.label(), "connection refused");
+                    if refused(r.label()) {
+                        tracing::warn!(listener = %name, %peer, reason = r.label(), code = r.code(), "connection refused (sampled)");
+                    }
                     continue;
                 }
             };

@@ -35,6 +35,17 @@ impl Refusal {
             Refusal::TlsHandshake => "tls_handshake",
         }
     }
+
+    /// Error code in the brief's scheme (B: the gateway's own capacity; A: the peer; scene 05 = connection).
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::TotalCap => "B0501",
+            Refusal::PerIpCap => "A0502",
+            Refusal::Denied => "A0503",
+            Refusal::ProxyHeader => "A0504",
+            Refusal::TlsHandshake => "A0505",
+        }
+    }
 }
 
 /// CIDR allow/deny rules; deny wins, an empty allow list allows everyone.

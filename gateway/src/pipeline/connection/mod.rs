@@ -33,7 +33,7 @@ use super::normalize::Normalizer;
 use super::rate_limit::{RateLimitConfig, RateLimiter};
 use super::route::{Delivery, EventRouter};
 use super::water_mark::{OutboundGauge, WaterMarkConfig, WriteClass};
-use super::{CloseReason, Pipeline, Step};
+use super::{CloseReason, Pipeline, Step, Verdict};
 use crate::session::correlator::Submit;
 use crate::session::{
     result_of, Correlator, QueuedCommand, SessionControl, SessionHandle, SessionMeta,
@@ -295,13 +295,24 @@ impl Driver {
                 }
                 Ok(Some(Inbound::Rejected(rejected))) => {
                     self.ctx.observer.decode_error(&rejected.error);
-                    let charger = self.pipeline.normalize.charger().to_owned();
-                    self.ctx
-                        .router
-                        .dead_letter(&charger, &rejected.raw, &rejected.error);
+                    // A rejected frame costs rate-limit tokens like a good one, so a storm of bad frames (CRC
+                    // errors, garbage) is throttled: beyond the rate it is counted but no longer dead-lettered
+                    // (a log line and a publish each), and sustained excess closes the connection.
+                    let now_ms = self.ctx.clock.now_ms();
+                    match self.pipeline.rate.check(rejected.raw.len(), now_ms) {
+                        Verdict::Pass => {
+                            let charger = self.pipeline.normalize.charger().to_owned();
+                            self.ctx
+                                .router
+                                .dead_letter(&charger, &rejected.raw, &rejected.error);
+                        }
+                        Verdict::Close(reason) => return Some(reason),
+                        _ => {}
+                    }
                 }
                 Err(error) => {
-                    tracing::warn!(conn = self.conn_id, kind = error.kind(), %error, "stream corrupt");
+                    let code = CloseReason::ProtocolError.code();
+                    tracing::warn!(conn = self.conn_id, kind = error.kind(), code, %error, "stream corrupt");
                     return Some(CloseReason::ProtocolError);
                 }
             }
@@ -495,6 +506,24 @@ impl Driver {
 
     /// Answers what is left, leaves the registry and emits `offline`.
     fn finish(&mut self, reason: CloseReason) {
+        let charger = self.pipeline.normalize.charger();
+        if reason.is_defensive() {
+            tracing::warn!(
+                conn = self.conn_id,
+                charger,
+                reason = reason.as_str(),
+                code = reason.code(),
+                "connection cut"
+            );
+        } else {
+            tracing::debug!(
+                conn = self.conn_id,
+                charger,
+                reason = reason.as_str(),
+                code = reason.code(),
+                "connection closed"
+            );
+        }
         self.correlator.fail_all();
         self.report_water_marks();
         self.ctx.observer.closed(reason);

@@ -1,0 +1,456 @@
+//! Hostile clients against a running gateway (`App::start` on loopback), each beside a control YKC charger that
+//! heartbeats every 20 ms. For every attack the test asserts the cut-off (the limit's config key is named in the
+//! test), the Prometheus counter read over HTTP from `/metrics`, a log line with the error code, the control
+//! charger's heartbeat p99 within `max(2 × idle p99, idle p99 + 250 ms)` (the floor keeps a slow shared machine
+//! from failing the test; see `chargegate_e2e::hostile`), the test process's RSS growth (the gateway runs in it)
+//! within a generous bound, and no panic. The figures are printed (`cargo test -- --nocapture`).
+//!
+//! The attacks run one at a time (a shared lock): measuring latency while another test floods the same two cores
+//! would measure the other test.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use chargegate::config::Config;
+use chargegate_codec::ocpp::plugin::register_defaults;
+use chargegate_codec::ocpp::session::SessionConfig;
+use chargegate_e2e::hostile::{
+    garbage, heartbeat_with_bad_crc, idle_p99, latency_bound, p99, rss_kib, ControlCharger,
+    LogCapture,
+};
+use chargegate_e2e::{metric_value, TestGateway, YkcCharger};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The control charger's pile number.
+const CONTROL: &str = "32010200000001";
+/// How long the idle p99 is measured.
+const IDLE: Duration = Duration::from_secs(1);
+/// Largest RSS growth of the whole test process (gateway + attackers) tolerated per attack.
+const RSS_GROWTH_LIMIT_KIB: u64 = 64 * 1024;
+/// Scheduling slack on a shared test machine, on top of a configured deadline.
+const SLACK: Duration = Duration::from_secs(3);
+/// `limits.auth_deadline_secs` in these tests.
+const AUTH_DEADLINE: Duration = Duration::from_secs(2);
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Short deadlines so every attack is cut within seconds.
+fn hostile_config(c: &mut Config) {
+    c.limits.auth_deadline_secs = AUTH_DEADLINE.as_secs();
+    c.limits.rate_frames_per_sec = 50;
+    c.limits.rate_burst_secs = 1;
+    c.limits.rate_abuse_close_secs = 2;
+    c.liveness.ykc_heartbeat_secs = 1;
+    c.liveness.ykc_missed_heartbeats = 1;
+}
+
+/// Idle p99, then `attack` beside the control charger; checks latency and memory and returns the metrics text.
+async fn under_attack<F>(gw: &TestGateway, name: &str, attack: F) -> String
+where
+    F: std::future::Future<Output = ()>,
+{
+    let idle = idle_p99(gw.ykc(), CONTROL, IDLE).await;
+    let rss_before = rss_kib();
+    let control = ControlCharger::start(gw.ykc(), CONTROL).await;
+    let started = Instant::now();
+    attack.await;
+    let took = started.elapsed();
+    let samples = control.finish().await;
+    let during = p99(&samples);
+    let bound = latency_bound(idle);
+    let rss_after = rss_kib();
+    println!(
+        "{name}: attack {took:.1?}; control heartbeat p99 idle {idle:.2?}, during {during:.2?} \
+         ({} samples, bound {bound:.2?}); RSS {rss_before} KiB → {rss_after} KiB",
+        samples.len()
+    );
+    assert!(
+        during <= bound,
+        "{name}: control p99 {during:?} above {bound:?}"
+    );
+    assert!(
+        rss_after.saturating_sub(rss_before) <= RSS_GROWTH_LIMIT_KIB,
+        "{name}: RSS grew {rss_before} → {rss_after} KiB"
+    );
+    let text = gw.metrics_text().await;
+    assert!(
+        !LogCapture::global().text().contains("panicked"),
+        "a panic was logged"
+    );
+    text
+}
+
+/// Waits until the peer closes `stream` (EOF or reset), reading and discarding; false after `within`.
+async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+fn value(text: &str, series: &str) -> f64 {
+    metric_value(text, series).unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_one_byte_a_second_is_cut_at_the_login_deadline() {
+    let _serial = SERIAL.lock().await;
+    let logs = LogCapture::global();
+    let gw = TestGateway::start(hostile_config).await;
+    let addr = gw.ykc();
+    let text = under_attack(&gw, "slowloris", async move {
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let mut s = TcpStream::connect(addr).await.unwrap();
+                    let started = Instant::now();
+                    // A login frame's first bytes, one a second; the gateway must not wait for the rest.
+                    for byte in [0x68u8, 0x22, 0x00, 0x01, 0x00, 0x01, 0x32, 0x01] {
+                        if s.write_all(&[byte]).await.is_err() {
+                            break;
+                        }
+                        let mut one = [0u8; 1];
+                        match tokio::time::timeout(Duration::from_secs(1), s.read(&mut one)).await {
+                            Ok(Ok(0)) | Ok(Err(_)) => break,
+                            _ => {}
+                        }
+                    }
+                    assert!(closed_within(&mut s, SLACK).await, "slowloris still open");
+                    started.elapsed()
+                })
+            })
+            .collect();
+        for t in tasks {
+            let lived = t.await.unwrap();
+            assert!(lived < AUTH_DEADLINE + SLACK, "cut after {lived:?}");
+        }
+    })
+    .await;
+    // Limit: limits.auth_deadline_secs.
+    assert_eq!(
+        value(
+            &text,
+            r#"chargegate_connections_closed_total{protocol="ykc",reason="auth_timeout"}"#
+        ),
+        10.0,
+        "{text}"
+    );
+    assert!(
+        value(
+            &text,
+            r#"chargegate_auth_failures_total{protocol="ykc",reason="login_deadline"}"#
+        ) >= 10.0
+    );
+    assert!(
+        logs.has_line(&["connection cut", "auth_timeout", "A0101"]),
+        "{}",
+        logs.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_log_in_are_closed_at_the_deadline() {
+    let _serial = SERIAL.lock().await;
+    let logs = LogCapture::global();
+    let gw = TestGateway::start(hostile_config).await;
+    let addr = gw.ykc();
+    let text = under_attack(&gw, "never-login x200", async move {
+        let mut silent = Vec::new();
+        for _ in 0..200 {
+            silent.push(TcpStream::connect(addr).await.unwrap());
+        }
+        for s in &mut silent {
+            assert!(
+                closed_within(s, AUTH_DEADLINE + SLACK).await,
+                "a silent client is still open"
+            );
+        }
+    })
+    .await;
+    // Limit: limits.auth_deadline_secs.
+    assert_eq!(
+        value(
+            &text,
+            r#"chargegate_connections_closed_total{protocol="ykc",reason="auth_timeout"}"#
+        ),
+        200.0,
+        "{text}"
+    );
+    assert!(logs.has_line(&["connection cut", "A0101"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_chargers_that_fall_silent_are_cut_by_liveness() {
+    let _serial = SERIAL.lock().await;
+    let gw = TestGateway::start(hostile_config).await;
+    let addr = gw.ykc();
+    let text = under_attack(&gw, "half-open x20", async move {
+        let mut piles = Vec::new();
+        for i in 0..20 {
+            let mut p = YkcCharger::connect(addr, &format!("320102000001{i:02}")).await;
+            p.login_accepted().await;
+            piles.push(p);
+        }
+        // No FIN, no data: the link looks alive to TCP; the heartbeat deadline is what ends it.
+        for p in &mut piles {
+            p.expect_closed(Duration::from_secs(1) + SLACK).await;
+        }
+    })
+    .await;
+    // Limit: liveness.ykc_heartbeat_secs × liveness.ykc_missed_heartbeats.
+    assert_eq!(
+        value(
+            &text,
+            r#"chargegate_liveness_timeouts_total{protocol="ykc"}"#
+        ),
+        20.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"chargegate_connections_closed_total{protocol="ykc",reason="liveness_timeout"}"#
+        ),
+        20.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crc_error_storm_is_throttled_then_cut() {
+    let _serial = SERIAL.lock().await;
+    let logs = LogCapture::global();
+    let gw = TestGateway::start(hostile_config).await;
+    let addr = gw.ykc();
+    let text = under_attack(&gw, "CRC-error storm", async move {
+        let pile = "32010200000099";
+        let mut attacker = YkcCharger::connect(addr, pile).await;
+        attacker.login_accepted().await;
+        let mut batch = Vec::new();
+        for seq in 0..100u16 {
+            batch.extend_from_slice(&heartbeat_with_bad_crc(pile, seq));
+        }
+        let started = Instant::now();
+        let mut sent = 0usize;
+        // 1,000 bad frames a second until the gateway hangs up (bounded: 10 s).
+        while started.elapsed() < Duration::from_secs(10) {
+            if tokio::time::timeout(Duration::from_secs(1), attacker.send_raw_checked(&batch))
+                .await
+                .map_or(true, |ok| !ok)
+            {
+                break;
+            }
+            sent += 100;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!(
+            "CRC-error storm: {sent} bad frames sent in {:.1?}",
+            started.elapsed()
+        );
+        attacker.expect_closed(SLACK).await;
+    })
+    .await;
+    // Limits: limits.rate_frames_per_sec / rate_burst_secs (bad frames cost tokens too), rate_abuse_close_secs.
+    assert!(
+        value(
+            &text,
+            r#"chargegate_decode_errors_total{kind="bad_checksum",protocol="ykc"}"#
+        ) >= 100.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"chargegate_connections_closed_total{protocol="ykc",reason="rate_limit"}"#
+        ),
+        1.0,
+        "{text}"
+    );
+    assert!(
+        logs.has_line(&["connection cut", "rate_limit", "A0202"]),
+        "{}",
+        logs.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_garbage_is_cut_and_counted() {
+    let _serial = SERIAL.lock().await;
+    let gw = TestGateway::start(hostile_config).await;
+    let addr = gw.ykc();
+    let text = under_attack(&gw, "random garbage", async move {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let started = Instant::now();
+        let mut seed = 1u64;
+        // 64 KiB of noise every 100 ms until the gateway hangs up (bounded: 10 s, 6.4 MiB).
+        while started.elapsed() < Duration::from_secs(10) {
+            seed += 1;
+            if s.write_all(&garbage(64 * 1024, seed)).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            closed_within(&mut s, SLACK).await,
+            "the garbage client is still open"
+        );
+        assert!(
+            started.elapsed() < AUTH_DEADLINE + SLACK,
+            "cut after {:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+    let errors: f64 = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("chargegate_decode_errors_total") && l.contains(r#"protocol="ykc""#)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(errors >= 1.0, "{text}");
+    let cut: f64 = ["auth_timeout", "rate_limit", "protocol_error"]
+        .iter()
+        .map(|r| {
+            value(
+                &text,
+                &format!(r#"chargegate_connections_closed_total{{protocol="ykc",reason="{r}"}}"#),
+            )
+        })
+        .sum();
+    assert_eq!(cut, 1.0, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_length_fields_never_buffer_what_they_announce() {
+    let _serial = SERIAL.lock().await;
+    let gw = TestGateway::start(|c| {
+        hostile_config(c);
+        c.listeners.ocpp_tcp.enabled = true;
+        c.listeners.ocpp_tcp.bind = Some(([127, 0, 0, 1], 0).into());
+        c.listeners.ocpp_tcp.codec = Some("ocpp-tcp-alt".to_owned());
+    })
+    .await;
+    // The OCPP codecs are not registered by `App::start` on this branch yet; register them as the plug-in will.
+    let clock: chargegate_codec::ocpp::session::WallClock =
+        std::sync::Arc::new(|| "2026-01-01T00:00:00Z".to_owned());
+    register_defaults(gw.app.codecs(), &SessionConfig::default(), &clock);
+    let ocpp_tcp: SocketAddr = gw.app.local_addr("ocpp_tcp").expect("ocpp_tcp listener");
+    let ykc = gw.ykc();
+    let text = under_attack(&gw, "oversize length fields", async move {
+        // OCPP-TCP (alt envelope, 4-byte length): 64 MiB announced, then 2 MiB sent.
+        let mut big = TcpStream::connect(ocpp_tcp).await.unwrap();
+        let mut header = vec![0xAB, 0xCD, 0xEF, 0x01];
+        header.extend_from_slice(&(64u32 * 1024 * 1024).to_le_bytes());
+        big.write_all(&header).await.unwrap();
+        for _ in 0..32 {
+            if big.write_all(&[b'A'; 64 * 1024]).await.is_err() {
+                break;
+            }
+        }
+        // YKC: the 1-byte length can announce at most 255 bytes; announce it and stop.
+        let mut ykc_big = TcpStream::connect(ykc).await.unwrap();
+        ykc_big.write_all(&[0x68, 0xFF, 0x00, 0x01]).await.unwrap();
+        assert!(
+            closed_within(&mut big, AUTH_DEADLINE + SLACK).await,
+            "OCPP-TCP client still open"
+        );
+        assert!(
+            closed_within(&mut ykc_big, AUTH_DEADLINE + SLACK).await,
+            "YKC client still open"
+        );
+    })
+    .await;
+    // Limit: the envelope's max_frame_length (1 MiB for ocpp-tcp-alt): too long is refused at the header.
+    let too_long: f64 = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("chargegate_decode_errors_total") && l.contains(r#"kind="too_long""#)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(too_long >= 1.0, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_storm_from_one_address_is_refused_beyond_the_per_ip_cap() {
+    let _serial = SERIAL.lock().await;
+    let logs = LogCapture::global();
+    const CAP: usize = 100;
+    let gw = TestGateway::start(|c| {
+        hostile_config(c);
+        c.listeners.ykc.max_connections_per_ip = CAP;
+        // The acceptor takes at most 1,000 connections a second: the rest of the storm waits in the kernel's
+        // backlog instead of taking the CPU the chargers already connected need.
+        c.listeners.ykc.accept_rate = 1_000;
+        c.listeners.ykc.accept_burst = 100;
+    })
+    .await;
+    let addr = gw.ykc();
+    let http = gw.http();
+    const ACCEPTED: &str = r#"chargegate_connections_accepted_total{listener="ykc",worker="0"}"#;
+    const REFUSED: &str =
+        r#"chargegate_connections_refused_total{listener="ykc",reason="max_connections_per_ip"}"#;
+    let text = under_attack(&gw, "connect storm 5,000/s", async move {
+        let started = Instant::now();
+        let mut held = Vec::new();
+        // 5,000 attempts over ~1 s: 10 batches of 500, 100 ms apart.
+        for _ in 0..10 {
+            let batch: Vec<_> = (0..500)
+                .map(|_| tokio::spawn(TcpStream::connect(addr)))
+                .collect();
+            for c in batch {
+                if let Ok(Ok(s)) = c.await {
+                    held.push(s);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!(
+            "connect storm: {} connects in {:.1?}",
+            held.len(),
+            started.elapsed()
+        );
+        // The acceptor works through the backlog at its rate; wait until it has seen every attempt.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let text = chargegate_e2e::http::request(http, "GET", "/metrics", None)
+                .await
+                .1;
+            // Every attempt is either refused or accepted (and then cut at the login deadline, freeing its
+            // slot for a later attempt); the control charger's two logins are accepted too.
+            if value(&text, REFUSED) + value(&text, ACCEPTED) >= (held.len() + 2) as f64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mut open = 0;
+        for s in &mut held {
+            let mut one = [0u8; 1];
+            if let Err(_) | Ok(Ok(1..)) =
+                tokio::time::timeout(Duration::from_millis(1), s.read(&mut one)).await
+            {
+                open += 1;
+            }
+        }
+        assert!(open <= CAP, "{open} storm connections still open");
+    })
+    .await;
+    // Limit: listeners.<name>.max_connections_per_ip (the control charger holds one slot).
+    let refused = value(&text, REFUSED);
+    // Slots freed by the login deadline let a few hundred more in over the run; the rest are refused.
+    assert!(refused >= 4_000.0, "refused {refused}\n{text}");
+    assert_eq!(refused + value(&text, ACCEPTED), 5_002.0, "{text}");
+    assert!(
+        logs.has_line(&["connection refused", "A0502"]),
+        "{}",
+        logs.text()
+    );
+}
