@@ -235,9 +235,9 @@ impl Driver {
                     Some(SessionControl::Close(reason)) => return self.close_reason(reason),
                     None => return CloseReason::Shutdown,
                 },
-                // Only while commands wait: an idle charger's task must not wake every second (10,000 idle
-                // connections made 10,000 wake-ups/s, ten times their heartbeats).
-                _ = sweep.tick(), if self.correlator.outstanding() + self.correlator.held() > 0 => {
+                // Only while there is something to sweep: an idle charger's task must not wake every second
+                // (10,000 idle connections made 10,000 wake-ups/s, ten times their heartbeats).
+                _ = sweep.tick(), if self.sweep_due() => {
                     for bytes in self.correlator.expire(Instant::now()) {
                         self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
@@ -251,6 +251,15 @@ impl Driver {
                 _ = shutdown.cancelled() => return CloseReason::Shutdown,
             }
         }
+    }
+
+    /// Whether the 1 s sweep has work: commands outstanding or held, a protocol session still to be established
+    /// (its login deadline), or an outbox above the high mark whose return below the low mark must be reported.
+    fn sweep_due(&self) -> bool {
+        self.correlator.outstanding() + self.correlator.held() > 0
+            || !self.conn.ready()
+            || self.seen_transitions % 2 == 1
+            || self.outbox.gauge().transitions() != self.seen_transitions
     }
 
     /// A charger that logged in but has not established its protocol session (an OCPP-J charger that never sent
