@@ -431,7 +431,7 @@ impl Spool {
         checkpoint::store(&self.config.dir, seq, durable)?;
         self.acked = seq;
         while let Some(front) = self.segments.front() {
-            if !front.last_seq().is_some_and(|last| last <= seq) {
+            if front.last_seq().is_none_or(|last| last > seq) {
                 break;
             }
             if self.segments.len() == 1 {
