@@ -4,7 +4,7 @@
 //! rumqttd's `Broker::start` blocks (it joins its listener and router threads), so it runs on an OS thread of its
 //! own, off our runtimes. The gateway then publishes to it as an ordinary rumqttc client over loopback: rumqttd's
 //! in-process link only offers QoS 0 without retain, and going through the socket makes QoS 1, PUBACK and retained
-//! presence behave exactly as with Mosquitto (docs/decisions/0010-mqtt-embedded-broker.md).
+//! presence behave exactly as with Mosquitto (docs/decisions/0009-mqtt-embedded-broker.md).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

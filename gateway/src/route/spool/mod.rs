@@ -6,7 +6,7 @@
 //! broker has acknowledged a batch. A billing event is acknowledged to the charger only after its record is durable:
 //! the sink calls [`Spool::sync`] (or waits until [`Spool::synced_through`] reaches the record's seq).
 //!
-//! On disk (see `docs/decisions/0006-spool-segments-and-fsync.md`): a directory of segment files named by their
+//! On disk (see `docs/decisions/0007-spool-segments-and-fsync.md`): a directory of segment files named by their
 //! first sequence number ([`segment`]), each a header and CRC-framed records ([`record`]), plus an ack checkpoint
 //! ([`checkpoint`]). Space is freed one whole segment at a time once every record in it is acknowledged. At
 //! [`Spool::open`] the segments are scanned in order and a torn tail is truncated, so a crash loses at most what the

@@ -551,3 +551,35 @@ enum Op {
     Ack(u64),
     Reopen,
 }
+
+#[test]
+fn damage_inside_an_older_segment_loses_only_that_segments_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first_path, second_first, total) = {
+        let mut spool = open(dir.path());
+        append_n(&mut spool, 30);
+        let first = spool.segments.front().unwrap();
+        (
+            first.path.clone(),
+            spool.segments[1].first_seq,
+            spool.next_seq() - 1,
+        )
+    };
+    // Damage the second record of the first segment: record 1 survives, 2.. of that segment are cut off.
+    let mut bytes = fs::read(&first_path).unwrap();
+    let second_record = SEGMENT_MAGIC.len() + record::frame_len(payload(0).len()) as usize;
+    bytes[second_record + 20] ^= 0xFF;
+    fs::write(&first_path, &bytes).unwrap();
+    let mut spool = open(dir.path());
+    let mut expected = vec![1];
+    expected.extend(second_first..=total);
+    assert_eq!(seqs(&spool.read_from(0, usize::MAX).unwrap()), expected);
+    assert_eq!(spool.len(), expected.len() as u64);
+    assert_eq!(spool.first_unacked(), Some(1));
+    spool.ack_through(1).unwrap();
+    assert_eq!(spool.first_unacked(), Some(second_first));
+    assert_eq!(
+        spool.append(b"x", RecordClass::Telemetry).unwrap(),
+        total + 1
+    );
+}
