@@ -240,9 +240,10 @@ impl Driver {
                     Some(SessionControl::Close(reason)) => return self.close_reason(reason),
                     None => return CloseReason::Shutdown,
                 },
-                // Only while commands wait: an idle charger's task must not wake every second (10,000 idle
-                // connections made 10,000 wake-ups/s, ten times their heartbeats).
-                _ = sweep.tick(), if self.correlator.outstanding() + self.correlator.held() > 0 => {
+                // Only while commands wait, or while a logged-in charger has yet to establish its protocol
+                // session (its deadline is checked here): an idle charger's task must not wake every second
+                // (10,000 idle connections made 10,000 wake-ups/s, ten times their heartbeats).
+                _ = sweep.tick(), if self.correlator.outstanding() + self.correlator.held() > 0 || self.awaiting_session() => {
                     for bytes in self.correlator.expire(Instant::now()) {
                         self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
@@ -258,12 +259,16 @@ impl Driver {
         }
     }
 
+    /// Logged in, but the protocol session is not established yet (an OCPP-J charger before its BootNotification).
+    fn awaiting_session(&self) -> bool {
+        self.pipeline.auth.state() == AuthState::Authenticated && !self.conn.ready()
+    }
+
     /// A charger that logged in but has not established its protocol session (an OCPP-J charger that never sent
     /// its BootNotification) is closed at the login deadline, like one that never logged in.
     fn session_deadline(&self) -> Option<CloseReason> {
-        let authenticated = self.pipeline.auth.state() == AuthState::Authenticated;
         let late = self.ctx.clock.now_ms() >= self.pipeline.auth.deadline_ms();
-        if authenticated && late && !self.conn.ready() {
+        if late && self.awaiting_session() {
             let charger = self.pipeline.normalize.charger();
             tracing::info!(
                 conn = self.conn_id,
