@@ -11,7 +11,7 @@ use device_sim::charger::SimConfig;
 use device_sim::fault::FaultPlan;
 use device_sim::fleet::{self, FleetConfig};
 use device_sim::report::Report;
-use device_sim::spec::{self, DurationRange, Mix, Protocol, Targets};
+use device_sim::spec::{self, DurationRange, Mix, Protocol, SourceAddrList, Targets};
 use device_sim::{net, procs, progress};
 
 /// Plays EV chargers against a Chargegate gateway and reports what it saw.
@@ -67,9 +67,10 @@ struct RunArgs {
     /// Throughput mode: this many 0x13 frames per second in total, spread over all YKC chargers (`150000/s`).
     #[arg(long, default_value = "0/s", value_parser = spec::parse_rate)]
     load_rate: f64,
-    /// Client source addresses (`127.0.0.2-127.0.0.9`), bound with IP_BIND_ADDRESS_NO_PORT.
+    /// Client source addresses (`127.0.0.2-127.0.0.9`), bound with IP_BIND_ADDRESS_NO_PORT; with several worker
+    /// processes each gets its own share of them.
     #[arg(long, value_parser = spec::parse_source_addrs)]
-    source_addrs: Option<Vec<std::net::Ipv4Addr>>,
+    source_addrs: Option<SourceAddrList>,
     /// Worker processes: a number, or `auto` (at most 19,000 sockets per process).
     #[arg(long, default_value = "1")]
     procs: String,
@@ -151,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             procs,
             args.ramp,
             args.load_rate,
+            &args.source_addrs.clone().unwrap_or_default(),
         ))?
     } else {
         if limit > 0 && args.chargers + 64 > limit {
@@ -193,7 +195,7 @@ fn fleet_config(args: &RunArgs) -> FleetConfig {
         charging_share: args.charging_share,
         ramp: args.ramp,
         duration: args.duration,
-        source_addrs: args.source_addrs.clone().unwrap_or_default(),
+        source_addrs: args.source_addrs.clone().unwrap_or_default().0,
         observe: args.observe.clone(),
         progress: args.progress && progress::available(),
         with_hdr: args.worker,

@@ -7,13 +7,15 @@ use std::process::Stdio;
 use tokio::process::Command;
 
 use crate::report::Report;
+use crate::spec::SourceAddrList;
 
 /// Sockets one worker process is given at most with `--procs auto`.
 pub const SOCKETS_PER_PROC: u64 = 19_000;
 
 /// Flags the parent sets per worker; the worker gets every other flag as the parent got it.
-const PER_WORKER_FLAGS: [&str; 9] = [
+const PER_WORKER_FLAGS: [&str; 10] = [
     "--chargers",
+    "--source-addrs",
     "--first-index",
     "--procs",
     "--report",
@@ -76,8 +78,24 @@ pub fn slices(chargers: u64, procs: usize) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// Runs `procs` workers of `exe` (`run` + `shared` + each slice's flags, rates divided by the slice's share) and
-/// merges their reports.
+/// Each worker's source addresses: disjoint contiguous shares when there are at least as many addresses as
+/// workers (so no two processes compete for one address's ports), otherwise every worker gets them all.
+pub fn split_addrs(addrs: &SourceAddrList, procs: usize) -> Vec<SourceAddrList> {
+    let n = procs.max(1);
+    if addrs.0.len() < n {
+        return vec![addrs.clone(); n];
+    }
+    slices(addrs.0.len() as u64, n)
+        .into_iter()
+        .map(|(start, count)| {
+            let (start, count) = (start as usize, count as usize);
+            SourceAddrList(addrs.0.iter().skip(start).take(count).copied().collect())
+        })
+        .collect()
+}
+
+/// Runs `procs` workers of `exe` (`run` + `shared` + each slice's flags, rates divided by the slice's share, source
+/// addresses split by [`split_addrs`]) and merges their reports.
 pub async fn run_workers(
     exe: &std::path::Path,
     shared: &[String],
@@ -85,9 +103,11 @@ pub async fn run_workers(
     procs: usize,
     ramp: f64,
     load_rate: f64,
+    source_addrs: &SourceAddrList,
 ) -> Result<Report, ProcsError> {
     let mut children = Vec::new();
-    for (start, count) in slices(chargers, procs) {
+    let addrs = split_addrs(source_addrs, procs);
+    for ((start, count), addrs) in slices(chargers, procs).into_iter().zip(addrs) {
         let share = if chargers == 0 {
             0.0
         } else {
@@ -101,8 +121,11 @@ pub async fn run_workers(
             .arg("--procs=1")
             .arg("--report=json")
             .arg(format!("--ramp={}/s", (ramp * share).max(1.0)))
-            .arg(format!("--load-rate={}/s", load_rate * share))
-            .stdout(Stdio::piped())
+            .arg(format!("--load-rate={}/s", load_rate * share));
+        if !addrs.0.is_empty() {
+            cmd.arg(format!("--source-addrs={}", addrs.to_arg()));
+        }
+        cmd.stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
         children.push(cmd.spawn().map_err(ProcsError::Spawn)?);
@@ -149,9 +172,22 @@ mod tests {
             "--progress",
             "--target",
             "x:1",
+            "--source-addrs",
+            "127.0.0.2-127.0.0.9",
         ]
         .map(String::from)
         .to_vec();
         assert_eq!(shared_args(&args), ["run", "--target", "x:1"]);
+    }
+
+    #[test]
+    fn source_addresses_are_split_when_there_are_enough() {
+        let eight = crate::spec::parse_source_addrs("127.0.0.2-127.0.0.9").unwrap();
+        let split = split_addrs(&eight, 2);
+        assert_eq!(split[0].to_arg(), "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5");
+        assert_eq!(split[1].to_arg(), "127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9");
+        let one = crate::spec::parse_source_addrs("127.0.0.2").unwrap();
+        assert_eq!(split_addrs(&one, 3), vec![one.clone(); 3]);
+        assert_eq!(split_addrs(&SourceAddrList::default(), 2)[1].0.len(), 0);
     }
 }

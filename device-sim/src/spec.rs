@@ -292,8 +292,24 @@ pub fn parse_rate(s: &str) -> Result<f64, SpecError> {
     Ok(n / per.as_secs_f64())
 }
 
+/// The addresses of `--source-addrs`, in order. A newtype rather than a bare `Vec`: clap's derive reads a `Vec`
+/// field as "one value per occurrence" and then panics when the parser hands back the whole list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceAddrList(pub Vec<Ipv4Addr>);
+
+impl SourceAddrList {
+    /// The comma list `parse_source_addrs` reads back, for handing a slice to a worker process.
+    pub fn to_arg(&self) -> String {
+        self.0
+            .iter()
+            .map(Ipv4Addr::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// `127.0.0.2-127.0.0.9`, a single address, or a comma list of either.
-pub fn parse_source_addrs(s: &str) -> Result<Vec<Ipv4Addr>, SpecError> {
+pub fn parse_source_addrs(s: &str) -> Result<SourceAddrList, SpecError> {
     const WHAT: &str = "--source-addrs";
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -313,7 +329,7 @@ pub fn parse_source_addrs(s: &str) -> Result<Vec<Ipv4Addr>, SpecError> {
             None => out.push(ip(part)?),
         }
     }
-    Ok(out)
+    Ok(SourceAddrList(out))
 }
 
 /// `garbage:0.01,bad-crc:0.01,…`: each fault's probability (see [`FaultKind`] for what each rate applies to).
@@ -368,7 +384,9 @@ mod tests {
         assert_eq!(parse_rate("5000/s").unwrap(), 5000.0);
         assert_eq!(parse_rate("120/m").unwrap(), 2.0);
         let a = parse_source_addrs("127.0.0.2-127.0.0.4").unwrap();
-        assert_eq!(a.len(), 3);
+        assert_eq!(a.0.len(), 3);
+        assert_eq!(a.to_arg(), "127.0.0.2,127.0.0.3,127.0.0.4");
+        assert_eq!(parse_source_addrs(&a.to_arg()).unwrap(), a);
         let f = parse_faults("garbage:0.01,never-login:0.5").unwrap();
         assert_eq!(f.get(&FaultKind::NeverLogin), Some(&0.5));
         assert!(parse_faults("garbage:2").is_err());

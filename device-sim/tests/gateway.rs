@@ -255,3 +255,84 @@ async fn two_worker_processes_merge_their_json_reports() {
     // Histograms merged, not averaged: every login of both workers is in one histogram.
     assert_eq!(r.latency_us["login"].count, 30, "{r}");
 }
+
+/// Runs the `device-sim` binary against the gateway's YKC listener with 8 idle chargers plus `extra` flags, and
+/// returns its report.
+async fn run_binary(ykc: SocketAddr, extra: &[&str]) -> Report {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_device-sim"))
+        .args([
+            "run",
+            &format!("--target=ykc={ykc}"),
+            "--chargers=8",
+            "--charging-share=0",
+            "--duration=2s",
+            "--ramp=500/s",
+            "--backoff=5s-5s",
+            "--report=json",
+        ])
+        .args(extra)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The gateway's count of connections refused for `max_connections_per_ip`.
+fn refused_per_ip(g: &Gateway) -> f64 {
+    let text = g.metrics.render().unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("chargegate_connections_refused_total"))
+        .filter(|l| l.contains("reason=\"max_connections_per_ip\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A gateway that lets each peer address hold one connection: 8 chargers all logged in means it saw 8 distinct
+/// source addresses.
+async fn one_connection_per_address() -> Gateway {
+    gateway(|c| c.listeners.ykc.max_connections_per_ip = 1).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chargers_from_source_addrs_reach_the_gateway_from_distinct_addresses() {
+    // Without source addresses every charger comes from 127.0.0.1 and the cap refuses all but one.
+    let g = one_connection_per_address().await;
+    let r = run_binary(g.app.local_addr("ykc").unwrap(), &[]).await;
+    assert!(r.connections.up < 8, "{r}");
+    assert!(
+        refused_per_ip(&g) > 0.0,
+        "the cap refused the shared address"
+    );
+
+    let g = one_connection_per_address().await;
+    let r = run_binary(
+        g.app.local_addr("ykc").unwrap(),
+        &["--source-addrs", "127.0.0.2-127.0.0.9"],
+    )
+    .await;
+    assert_eq!(r.connections.up, 8, "{r}");
+    assert_eq!(r.connections.established, 8, "{r}");
+    assert_eq!(refused_per_ip(&g), 0.0, "every charger had its own address");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_get_disjoint_source_addresses() {
+    // Each worker runs 4 chargers; only if the 8 addresses are split 4 + 4 does no address carry two.
+    let g = one_connection_per_address().await;
+    let r = run_binary(
+        g.app.local_addr("ykc").unwrap(),
+        &["--procs", "2", "--source-addrs", "127.0.0.2-127.0.0.9"],
+    )
+    .await;
+    assert_eq!(r.connections.up, 8, "{r}");
+    assert_eq!(
+        refused_per_ip(&g),
+        0.0,
+        "no address was used by both workers"
+    );
+}

@@ -1,8 +1,9 @@
 //! The `chargegate` binary: `check-config` names the bad key and line; `serve` runs on flags alone and stops on
-//! SIGTERM.
+//! SIGTERM, and logs (code B0704) but keeps serving when the embedded MQTT broker's port is taken. Tests that are
+//! not about MQTT run with `mqtt.mode=off`, so parallel runs never compete for 127.0.0.1:1883.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chargegate");
@@ -67,8 +68,9 @@ fn check_config_names_low_above_high_water_mark_and_its_line() {
     );
 }
 
-#[test]
-fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
+/// Starts `chargegate serve` on loopback port 0 for every listener, plus `extra` flags, and reads its log up to
+/// "gateway ready"; returns the child, what was logged so far, and the rest of the log.
+fn serve(extra: &[&str]) -> (Child, String, Lines<BufReader<ChildStderr>>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--workers", "1", "--log-format", "json"])
         .args([
@@ -81,6 +83,7 @@ fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
             "--http",
             "127.0.0.1:0",
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -96,8 +99,11 @@ fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
             break;
         }
     }
-    assert!(seen.contains("connection ceiling"), "{seen}");
-    assert!(seen.contains("loopback clients only"), "{seen}");
+    (child, seen, lines)
+}
+
+/// Sends SIGTERM and asserts a clean exit with "gateway stopped" logged.
+fn stop(mut child: Child, lines: Lines<BufReader<ChildStderr>>) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -120,6 +126,36 @@ fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
         rest.iter().any(|l| l.contains("gateway stopped")),
         "{rest:?}"
     );
+}
+
+#[test]
+fn serve_runs_on_flags_alone_and_stops_on_sigterm() {
+    // No embedded broker: parallel tests (and CI) would all want 127.0.0.1:1883.
+    let (child, seen, lines) = serve(&["--set", "mqtt.mode=off"]);
+    assert!(seen.contains("connection ceiling"), "{seen}");
+    assert!(seen.contains("loopback clients only"), "{seen}");
+    assert!(!seen.contains("embedded MQTT broker"), "{seen}");
+    stop(child, lines);
+}
+
+#[test]
+fn serve_logs_b0704_and_keeps_serving_when_the_broker_port_is_taken() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = format!("mqtt.embedded_bind=\"{}\"", taken.local_addr().unwrap());
+    let (child, seen, lines) = serve(&["--set", &bind]);
+    let refusal = seen
+        .lines()
+        .find(|l| l.contains("embedded MQTT broker cannot bind"))
+        .unwrap_or_else(|| panic!("no refusal logged:\n{seen}"));
+    assert!(
+        refusal.contains("B0704") && refusal.contains("ERROR"),
+        "{refusal}"
+    );
+    assert!(
+        seen.contains("gateway ready"),
+        "the gateway serves anyway:\n{seen}"
+    );
+    stop(child, lines);
 }
 
 #[test]

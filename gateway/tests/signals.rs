@@ -1,6 +1,7 @@
 //! Signals to a real `chargegate serve` process: SIGHUP reloads the charger registry file (a pile refused before
 //! is accepted after; a broken file is refused and the old one kept), SIGTERM closes every charger with an
-//! `offline` event whose reason is `shutdown`, written by the JSON-lines sink before the process exits.
+//! `offline` event whose reason is `shutdown`, written by the JSON-lines sink before the process exits. MQTT is off
+//! (`mqtt.mode = "off"`): the embedded broker's fixed port would clash with parallel test processes.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -118,7 +119,7 @@ async fn sighup_reloads_the_registry_and_sigterm_takes_chargers_offline_with_rea
     std::fs::write(
         &config_path,
         format!(
-            "workers = 1\nregistry_file = {:?}\n[listeners.ykc]\nbind = \"127.0.0.1:0\"\n[listeners.http]\nbind = \"127.0.0.1:0\"\n[listeners.ocpp_tcp]\nenabled = false\n[listeners.gbt27930_can]\nenabled = false\n[sinks.jsonl]\nenabled = true\npath = {:?}\n[rollout.ykc]\nstable = \"1\"\n",
+            "workers = 1\nregistry_file = {:?}\n[listeners.ykc]\nbind = \"127.0.0.1:0\"\n[listeners.http]\nbind = \"127.0.0.1:0\"\n[listeners.ocpp_tcp]\nenabled = false\n[listeners.gbt27930_can]\nenabled = false\n[sinks.jsonl]\nenabled = true\npath = {:?}\n[rollout.ykc]\nstable = \"1\"\n[mqtt]\nmode = \"off\"\n",
             registry_path.display().to_string(),
             events_path.display().to_string()
         ),

@@ -379,6 +379,79 @@ async fn oversize_length_fields_never_buffer_what_they_announce() {
     assert!(too_long >= 1.0, "{text}");
 }
 
+/// Sum of every series of `name` whose labels contain `label`.
+fn sum_with(text: &str, name: &str, label: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_above_max_frame_bytes_closes_the_connection() {
+    let _serial = SERIAL.lock().await;
+    let logs = LogCapture::global();
+    const MAX_FRAME_BYTES: usize = 1024;
+    let gw = TestGateway::start(|c| {
+        hostile_config(c);
+        c.limits.max_frame_bytes = MAX_FRAME_BYTES;
+        c.listeners.ocpp_tcp.enabled = true;
+        c.listeners.ocpp_tcp.bind = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    let clock: chargegate_codec::ocpp::session::WallClock =
+        std::sync::Arc::new(|| "2026-01-01T00:00:00Z".to_owned());
+    register_defaults(gw.app.codecs(), &SessionConfig::default(), &clock);
+    let ocpp_tcp: SocketAddr = gw.app.local_addr("ocpp_tcp").expect("ocpp_tcp listener");
+    let text = under_attack(&gw, "frame above max_frame_bytes", async move {
+        // `ocpp-tcp` envelope (`OC`, 2-byte length): 3,855 bytes of JSON announced — within the envelope's own
+        // 65,541-byte maximum, above limits.max_frame_bytes — then 2,000 of them sent.
+        let mut s = TcpStream::connect(ocpp_tcp).await.unwrap();
+        let mut frame =
+            b"OC\x0F\x0F[2,\"1\",\"BootNotification\",{\"chargePointVendor\":\"".to_vec();
+        frame.resize(2_000, b'A');
+        s.write_all(&frame).await.unwrap();
+        // Cut on the bytes (the close reason below says so), not at the login deadline.
+        assert!(
+            closed_within(&mut s, AUTH_DEADLINE + SLACK).await,
+            "the client with the oversize frame is still open"
+        );
+    })
+    .await;
+    // Limit: limits.max_frame_bytes.
+    assert_eq!(
+        sum_with(
+            &text,
+            "chargegate_connections_closed_total",
+            r#"reason="frame_too_long""#
+        ),
+        1.0,
+        "{text}"
+    );
+    assert!(
+        sum_with(
+            &text,
+            "chargegate_decode_errors_total",
+            r#"kind="too_long""#
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        logs.has_line(&[
+            "frame longer than limits.max_frame_bytes",
+            "A0204",
+            "max=1024"
+        ]),
+        "{}",
+        logs.text()
+    );
+    assert!(
+        logs.has_line(&["connection cut", "frame_too_long", "A0204"]),
+        "{}",
+        logs.text()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connect_storm_from_one_address_is_refused_beyond_the_per_ip_cap() {
     let _serial = SERIAL.lock().await;

@@ -111,6 +111,7 @@ pub fn connection_config(config: &Config, worker: usize) -> ConnectionConfig {
             entry_overhead: DEFAULT_ENTRY_OVERHEAD,
         },
         control_capacity: CONTROL_CAPACITY,
+        max_frame_bytes: l.max_frame_bytes,
     }
 }
 

@@ -32,6 +32,8 @@ pub enum CloseReason {
     ProtocolError,
     /// Sustained abuse of the rate limits.
     RateLimit,
+    /// A frame (or the unfinished frame buffered so far) longer than `limits.max_frame_bytes`.
+    FrameTooLong,
 }
 
 impl CloseReason {
@@ -46,6 +48,7 @@ impl CloseReason {
             CloseReason::AuthFailed => "auth_failed",
             CloseReason::ProtocolError => "protocol_error",
             CloseReason::RateLimit => "rate_limit",
+            CloseReason::FrameTooLong => "frame_too_long",
         }
     }
 
@@ -62,6 +65,7 @@ impl CloseReason {
             CloseReason::ProtocolError => "A0201",
             CloseReason::RateLimit => "A0202",
             CloseReason::LivenessTimeout => "A0203",
+            CloseReason::FrameTooLong => "A0204",
         }
     }
 
@@ -73,6 +77,7 @@ impl CloseReason {
                 | CloseReason::AuthFailed
                 | CloseReason::ProtocolError
                 | CloseReason::RateLimit
+                | CloseReason::FrameTooLong
         )
     }
 }

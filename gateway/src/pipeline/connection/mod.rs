@@ -66,6 +66,10 @@ pub struct ConnectionConfig {
     pub water: WaterMarkConfig,
     /// Capacity of the control channel (commands, close requests).
     pub control_capacity: usize,
+    /// Largest inbound frame, bytes, for every codec: a longer frame, or an unfinished one with more than this
+    /// buffered, closes the connection. A codec's own envelope maximum (YKC 261 B) still applies, so the
+    /// effective limit is the smaller of the two.
+    pub max_frame_bytes: usize,
 }
 
 impl Default for ConnectionConfig {
@@ -77,6 +81,7 @@ impl Default for ConnectionConfig {
             rate: RateLimitConfig::default(),
             water: WaterMarkConfig::default(),
             control_capacity: 32,
+            max_frame_bytes: crate::config::DEFAULT_MAX_FRAME_BYTES,
         }
     }
 }
@@ -265,9 +270,8 @@ impl Driver {
     /// A charger that logged in but has not established its protocol session (an OCPP-J charger that never sent
     /// its BootNotification) is closed at the login deadline, like one that never logged in.
     fn session_deadline(&self) -> Option<CloseReason> {
-        let authenticated = self.pipeline.auth.state() == AuthState::Authenticated;
         let late = self.ctx.clock.now_ms() >= self.pipeline.auth.deadline_ms();
-        if authenticated && late && !self.conn.ready() {
+        if late && self.awaiting_session() {
             let charger = self.pipeline.normalize.charger();
             tracing::info!(
                 conn = self.conn_id,
@@ -295,7 +299,17 @@ impl Driver {
     async fn drain(&mut self, buf: &mut BytesMut) -> Option<CloseReason> {
         loop {
             match self.conn.decode(buf) {
+                // What the codec leaves buffered is the start of one frame: more than the limit and that frame
+                // is too long, whatever its header announced (so memory stays bounded for every codec).
+                Ok(None) if buf.len() > self.ctx.config.max_frame_bytes => {
+                    return Some(self.frame_too_long(buf.len()));
+                }
                 Ok(None) => return None,
+                Ok(Some(Inbound::Frame(frame)))
+                    if frame.raw.len() > self.ctx.config.max_frame_bytes =>
+                {
+                    return Some(self.frame_too_long(frame.raw.len()));
+                }
                 Ok(Some(Inbound::Frame(frame))) => {
                     self.ctx.observer.frame_in(frame.message_type);
                     if let Some(reason) = self.frame(frame).await {
@@ -326,6 +340,24 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// Counts and logs a frame of at least `len` bytes above `limits.max_frame_bytes`; the connection closes.
+    fn frame_too_long(&self, len: usize) -> CloseReason {
+        let max = self.ctx.config.max_frame_bytes;
+        let error = chargegate_codec::plugin::FrameError::TooLong { len, max };
+        self.ctx.observer.decode_error(&error);
+        let reason = CloseReason::FrameTooLong;
+        tracing::warn!(
+            conn = self.conn_id,
+            charger = self.pipeline.normalize.charger(),
+            kind = error.kind(),
+            code = reason.code(),
+            len,
+            max,
+            "frame longer than limits.max_frame_bytes; closing"
+        );
+        reason
     }
 
     async fn frame(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
