@@ -10,7 +10,7 @@ use chargegate_codec::event::Event;
 use chargegate_codec::plugin::FrameError;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::mqtt::emqx::ChargerMessage;
+use crate::mqtt::emqx::OcppTap;
 use crate::mqtt::DeadLetter;
 use crate::pipeline::route::{Delivery, EventRouter};
 use crate::route::{is_critical, EventBus};
@@ -19,7 +19,7 @@ use crate::route::{is_critical, EventBus};
 pub struct BusRouter {
     bus: Arc<EventBus>,
     dead_letters: Option<mpsc::Sender<DeadLetter>>,
-    ocpp_messages: Option<mpsc::Sender<ChargerMessage>>,
+    ocpp_messages: Option<OcppTap>,
     instance: String,
 }
 
@@ -42,7 +42,7 @@ impl BusRouter {
     }
 
     /// Also hands OCPP chargers' messages to `tx` (the MQTT sink's EMQX OCPP layout).
-    pub fn with_ocpp_messages(mut self, tx: Option<mpsc::Sender<ChargerMessage>>) -> Self {
+    pub fn with_ocpp_messages(mut self, tx: Option<OcppTap>) -> Self {
         self.ocpp_messages = tx;
         self
     }
@@ -91,17 +91,8 @@ impl EventRouter for BusRouter {
     }
 
     fn protocol_message(&self, charger: &str, text: &[u8]) {
-        if let Some(tx) = &self.ocpp_messages {
-            let message = ChargerMessage {
-                charger: charger.to_owned(),
-                text: Bytes::copy_from_slice(text),
-            };
-            if tx.try_send(message).is_err() {
-                tracing::warn!(
-                    charger,
-                    "OCPP mirror queue full; message not published on ocpp/cp"
-                );
-            }
+        if let Some(tap) = &self.ocpp_messages {
+            tap.offer(charger, text);
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chargegate_codec::command::{Command, CommandKind, OcppCallArgs};
 use chargegate_codec::event::{CommandResultData, CommandStatus};
+use prometheus::IntCounterVec;
 use serde_json::{json, Value};
 use thiserror::Error;
 use tokio::sync::mpsc;
@@ -39,6 +40,39 @@ pub struct ChargerMessage {
     pub charger: String,
     /// The OCPP-J text as received.
     pub text: Bytes,
+}
+
+/// The connections' handle into the EMQX layout: offers each OCPP message without waiting; a full queue drops it
+/// (counted, logged) rather than slow the charger's connection.
+#[derive(Clone)]
+pub struct OcppTap {
+    tx: mpsc::Sender<ChargerMessage>,
+    counter: IntCounterVec,
+}
+
+impl OcppTap {
+    /// A tap into `tx`, counting in `counter` (`chargegate_mqtt_ocpp_messages_total`).
+    pub fn new(tx: mpsc::Sender<ChargerMessage>, counter: IntCounterVec) -> Self {
+        OcppTap { tx, counter }
+    }
+
+    /// Offers the OCPP-J `text` charger `charger` sent.
+    pub fn offer(&self, charger: &str, text: &[u8]) {
+        let message = ChargerMessage {
+            charger: charger.to_owned(),
+            text: Bytes::copy_from_slice(text),
+        };
+        if self.tx.try_send(message).is_ok() {
+            self.counter.with_label_values(&["queued"]).inc();
+        } else {
+            self.counter.with_label_values(&["dropped"]).inc();
+            tracing::warn!(
+                charger,
+                code = super::codes::OCPP_QUEUE_FULL,
+                "EMQX OCPP queue full; message not published on ocpp/cp"
+            );
+        }
+    }
 }
 
 /// A CALL taken from the charger's OCPP-J text.

@@ -111,7 +111,7 @@ pub struct MqttSink {
     /// Where rejected frames go.
     pub dead_letters: mpsc::Sender<DeadLetter>,
     /// Where OCPP chargers' messages go (`mqtt.layout = "emqx_ocpp"` only).
-    pub ocpp_messages: Option<mpsc::Sender<emqx::ChargerMessage>>,
+    pub ocpp_messages: Option<emqx::OcppTap>,
 }
 
 /// Prepares the sink (and starts the embedded broker in embedded mode); `None` when `mqtt.mode = "off"`.
@@ -133,7 +133,8 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
         subscriptions.extend(topics.emqx_down_filter());
     }
     let (ocpp_tx, ocpp_rx) = mpsc::channel(OCPP_MESSAGE_QUEUE);
-    let ocpp_messages = (c.layout == TopicLayout::EmqxOcpp).then_some(ocpp_tx);
+    let ocpp_messages = (c.layout == TopicLayout::EmqxOcpp)
+        .then(|| emqx::OcppTap::new(ocpp_tx, metrics.ocpp_messages.clone()));
     let publisher_settings = PublisherSettings {
         options,
         reconnect: Duration::from_millis(c.reconnect_ms.max(1)),
