@@ -48,6 +48,10 @@ pub enum CommandKind {
     SetPrice(SetPriceArgs),
     /// Ask for real-time data now (YKC 0x12).
     PollRealtime(ConnectorArgs),
+    /// An OCPP CALL passed through as the backend wrote it (EMQX OCPP-gateway layout on MQTT): the action and its
+    /// payload are sent unchanged, under the command id as OCPP message id, and the charger's answer comes back
+    /// whole. Non-OCPP chargers refuse it as not supported.
+    OcppCall(OcppCallArgs),
 }
 
 impl CommandKind {
@@ -68,6 +72,7 @@ impl CommandKind {
             CommandKind::SetTime(_) => "set_time",
             CommandKind::SetPrice(_) => "set_price",
             CommandKind::PollRealtime(_) => "poll_realtime",
+            CommandKind::OcppCall(_) => "ocpp_call",
         }
     }
 }
@@ -171,6 +176,16 @@ pub struct DataTransferArgs {
     /// Data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+}
+
+/// Arguments of `ocpp_call`: one CALL in the protocol's own terms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OcppCallArgs {
+    /// The OCPP action, such as `Reset` or `RemoteStartTransaction`.
+    pub action: String,
+    /// The CALL payload object.
+    #[serde(default)]
+    pub payload: serde_json::Value,
 }
 
 /// Arguments of `set_time`: a local wall-clock time.

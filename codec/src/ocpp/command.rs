@@ -138,6 +138,10 @@ pub fn to_v16_call(kind: &CommandKind) -> Result<OutgoingCall, CommandError> {
             }
             (v16::Action::DataTransfer, p)
         }
+        CommandKind::OcppCall(a) => (
+            v16::Action::from_name(&a.action).ok_or(CommandError::BadArgument("action"))?,
+            a.payload.clone(),
+        ),
         CommandKind::SetTime(_) | CommandKind::SetPrice(_) | CommandKind::PollRealtime(_) => {
             return Err(CommandError::NotSupported(kind.name()))
         }
@@ -258,6 +262,10 @@ pub fn to_v201_call(
             }
             (A::DataTransfer, p)
         }
+        CommandKind::OcppCall(a) => (
+            A::from_name(&a.action).ok_or(CommandError::BadArgument("action"))?,
+            a.payload.clone(),
+        ),
         CommandKind::SetTime(_) | CommandKind::SetPrice(_) | CommandKind::PollRealtime(_) => {
             return Err(CommandError::NotSupported(kind.name()))
         }
@@ -332,6 +340,27 @@ fn finish(
         command: command.name().to_owned(),
         status,
         detail,
+    }
+}
+
+/// Turns the CALLRESULT of a passed-through `ocpp_call` into a `command_result` without judging it (the backend
+/// that wrote the CALL reads the answer): `detail` is `{"payload": …}`, the status is what its `status` field
+/// implies (accepted when it has none).
+pub fn passthrough_result(
+    command_id: &str,
+    command: &CommandKind,
+    result: &CallResult<'_>,
+) -> CommandResultData {
+    let payload: Value = serde_json::from_str(result.payload.get()).unwrap_or(Value::Null);
+    let status = payload
+        .get("status")
+        .and_then(Value::as_str)
+        .map_or(CommandStatus::Accepted, status_of);
+    CommandResultData {
+        command_id: command_id.to_owned(),
+        command: command.name().to_owned(),
+        status,
+        detail: json!({ "payload": payload }),
     }
 }
 

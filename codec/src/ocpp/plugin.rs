@@ -406,6 +406,10 @@ impl CodecConnection for OcppConnection {
         Some(self.session.version().event_protocol())
     }
 
+    fn message_text<'a>(&self, frame: &'a DecodedFrame) -> Option<&'a [u8]> {
+        (frame.message_type != LABEL_CONNECT).then(|| self.text_of(&frame.raw))
+    }
+
     fn ready(&self) -> bool {
         match self.framing {
             // The handshake was the login; the BootNotification must still follow.

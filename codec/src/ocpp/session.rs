@@ -31,7 +31,7 @@ use super::command::{self, CommandError};
 use super::normalize::{normalize_v16, v201::normalize_v201};
 use super::rpc::{self, Message, Reaction};
 use super::{answers, v16, v201, ErrorCode, OcppVersion, PayloadError};
-use crate::command::Command;
+use crate::command::{Command, CommandKind};
 use crate::event::{CommandResultData, CommandStatus, EventBody, Observation, StatusNoticeData};
 use crate::plugin::{
     CorrelationKey, Credential, DecodedFrame, DeferredKind, DeferredReply, EncodedCommand,
@@ -481,7 +481,11 @@ impl OcppSession {
             },
         })?;
         self.next_message = self.next_message.wrapping_add(1);
-        let id = format!("cg-{}", self.next_message);
+        // A passed-through CALL keeps the backend's id, so its answer carries the id the backend waits for.
+        let id = match &command.kind {
+            CommandKind::OcppCall(_) if !command.id.is_empty() => command.id.clone(),
+            _ => format!("cg-{}", self.next_message),
+        };
         let text = call.encode(&id).map_err(|_| PluginError::BadArgument {
             field: "payload",
             reason: "cannot be serialized",
@@ -508,6 +512,17 @@ impl OcppSession {
         let Ok(message) = rpc::parse(text, self.version) else {
             return failed("reply is not an OCPP-J message");
         };
+        if let CommandKind::OcppCall(_) = &command.kind {
+            return match message {
+                Message::CallResult(result) => {
+                    command::passthrough_result(&command.id, &command.kind, &result)
+                }
+                Message::CallError(error) | Message::CallResultError(error) => {
+                    command::error_result(&command.id, &command.kind, &error)
+                }
+                Message::Call(_) | Message::Send(_) => failed("reply is a request"),
+            };
+        }
         match message {
             Message::CallResult(result) => match self.version {
                 OcppVersion::V16 => match command::to_v16_call(&command.kind)

@@ -88,6 +88,13 @@ pub trait CodecConnection: Send {
         None
     }
 
+    /// The protocol's own text of a decoded frame (OCPP: the OCPP-J message), for sinks that mirror a protocol's
+    /// traffic as it was sent (the EMQX OCPP-gateway MQTT layout). `None` for binary protocols and for frames that
+    /// carry no protocol message (the WebSocket bridge's connect record).
+    fn message_text<'a>(&self, _frame: &'a DecodedFrame) -> Option<&'a [u8]> {
+        None
+    }
+
     /// Whether the protocol session is established beyond the login (OCPP-J: a BootNotification was accepted
     /// after the handshake). The gateway closes a connection that is still not ready at its login deadline.
     fn ready(&self) -> bool {

@@ -212,10 +212,13 @@ impl App {
                 metrics: metrics.clone(),
             },
         )?;
-        let dead_letters = mqtt.map(|m| {
-            subscribers.push(m.subscriber);
-            m.dead_letters
-        });
+        let (dead_letters, ocpp_messages) = match mqtt {
+            Some(m) => {
+                subscribers.push(m.subscriber);
+                (Some(m.dead_letters), m.ocpp_messages)
+            }
+            None => (None, None),
+        };
         let late_router = Arc::new(LateBusRouter::default());
         let ocpp = ocpp_route(
             &config,
@@ -233,12 +236,17 @@ impl App {
         let shared_parts = (Arc::clone(&codecs), Arc::clone(&sessions), auth);
         let handler: crate::server::HandlerBuilder =
             Box::new(move |bus: &Arc<EventBus>, _: &Metrics| {
-                late_router.attach(Arc::clone(bus));
                 let (codecs, sessions, auth) = shared_parts;
-                let mut router = BusRouter::new(Arc::clone(bus));
-                if let Some(tx) = dead_letters {
-                    router = router.with_dead_letters(tx, &instance);
-                }
+                let bus_router = || {
+                    let mut router =
+                        BusRouter::new(Arc::clone(bus)).with_ocpp_messages(ocpp_messages.clone());
+                    if let Some(tx) = &dead_letters {
+                        router = router.with_dead_letters(tx.clone(), &instance);
+                    }
+                    router
+                };
+                late_router.attach(bus_router());
+                let router = bus_router();
                 Arc::new(CodecHandlerFactory::new(Shared {
                     codecs,
                     sessions,

@@ -10,6 +10,7 @@ use chargegate_codec::event::Event;
 use chargegate_codec::plugin::FrameError;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::mqtt::emqx::OcppTap;
 use crate::mqtt::DeadLetter;
 use crate::pipeline::route::{Delivery, EventRouter};
 use crate::route::{is_critical, EventBus};
@@ -18,6 +19,7 @@ use crate::route::{is_critical, EventBus};
 pub struct BusRouter {
     bus: Arc<EventBus>,
     dead_letters: Option<mpsc::Sender<DeadLetter>>,
+    ocpp_messages: Option<OcppTap>,
     instance: String,
 }
 
@@ -27,6 +29,7 @@ impl BusRouter {
         BusRouter {
             bus,
             dead_letters: None,
+            ocpp_messages: None,
             instance: String::new(),
         }
     }
@@ -35,6 +38,12 @@ impl BusRouter {
     pub fn with_dead_letters(mut self, tx: mpsc::Sender<DeadLetter>, instance: &str) -> Self {
         self.dead_letters = Some(tx);
         self.instance = instance.to_owned();
+        self
+    }
+
+    /// Also hands OCPP chargers' messages to `tx` (the MQTT sink's EMQX OCPP layout).
+    pub fn with_ocpp_messages(mut self, tx: Option<OcppTap>) -> Self {
+        self.ocpp_messages = tx;
         self
     }
 }
@@ -80,6 +89,12 @@ impl EventRouter for BusRouter {
             }
         }
     }
+
+    fn protocol_message(&self, charger: &str, text: &[u8]) {
+        if let Some(tap) = &self.ocpp_messages {
+            tap.offer(charger, text);
+        }
+    }
 }
 
 /// A [`BusRouter`] whose bus is attached after construction: the OCPP-J route is built before
@@ -91,9 +106,9 @@ pub struct LateBusRouter {
 }
 
 impl LateBusRouter {
-    /// Attaches the bus; later calls are ignored (there is one bus per gateway).
-    pub fn attach(&self, bus: Arc<EventBus>) {
-        let _ = self.inner.set(BusRouter::new(bus));
+    /// Attaches the router (built on the bus); later calls are ignored (there is one bus per gateway).
+    pub fn attach(&self, router: BusRouter) {
+        let _ = self.inner.set(router);
     }
 }
 
@@ -109,6 +124,12 @@ impl EventRouter for LateBusRouter {
         match self.inner.get() {
             Some(router) => router.dead_letter(charger, raw, error),
             None => tracing::warn!(charger, kind = error.kind(), %error, "frame rejected"),
+        }
+    }
+
+    fn protocol_message(&self, charger: &str, text: &[u8]) {
+        if let Some(router) = self.inner.get() {
+            router.protocol_message(charger, text);
         }
     }
 }

@@ -12,3 +12,5 @@ pub const EMBEDDED_STOPPED: &str = "B0704";
 pub const DEAD_LETTER: &str = "A0705";
 /// B: a spool record could not be decoded on replay (skipped).
 pub const CORRUPT_RECORD: &str = "B0706";
+/// B: the EMQX OCPP layout's queue was full; a charger's OCPP message was not published on `ocpp/cp/{id}`.
+pub const OCPP_QUEUE_FULL: &str = "B0707";

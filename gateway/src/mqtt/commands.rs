@@ -68,13 +68,8 @@ pub fn spawn_dispatch(
     tokio::spawn(async move {
         let result = dispatcher.dispatch(charger.clone(), command).await;
         tracing::info!(charger = %charger, id = %result.command_id, status = ?result.status, "MQTT command answered");
-        send_reply(
-            &out,
-            topic,
-            qos,
-            &Reply::from_result(&charger, &instance, result),
-        )
-        .await;
+        let reply = Reply::from_result(&charger, &instance, result);
+        send_reply(&out, topic, qos, &charger, &reply).await;
     });
 }
 
@@ -101,14 +96,21 @@ pub async fn reject(
         detail: serde_json::json!({"error": "bad_command", "code": codes::BAD_COMMAND, "reason": error}),
         instance: instance.to_owned(),
     };
-    send_reply(out, topic, qos, &reply).await;
+    send_reply(out, topic, qos, charger, &reply).await;
 }
 
-async fn send_reply(out: &mpsc::Sender<Outbound>, topic: String, qos: rumqttc::QoS, reply: &Reply) {
+/// Publishes one reply document (`{p}/{charger}/reply`, or the EMQX `ocpp/cp/{id}/Reply`) as a critical record.
+pub(super) async fn send_reply(
+    out: &mpsc::Sender<Outbound>,
+    topic: String,
+    qos: rumqttc::QoS,
+    charger: &str,
+    reply: &impl Serialize,
+) {
     let payload = match serde_json::to_vec(reply) {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(charger = %reply.charger, error = %e, "reply not serializable");
+            tracing::error!(charger, error = %e, "reply not serializable");
             return;
         }
     };

@@ -29,6 +29,8 @@ pub struct MqttMetrics {
     pub dead_letters: IntCounter,
     /// `chargegate_mqtt_takeovers_total`: our sessions closed because another instance holds a newer one.
     pub takeovers: IntCounter,
+    /// OCPP messages handed to the EMQX layout by `result` (`queued`, `dropped` when the front's queue is full).
+    pub ocpp_messages: IntCounterVec,
 }
 
 impl MqttMetrics {
@@ -78,6 +80,13 @@ impl MqttMetrics {
                 "chargegate_mqtt_takeovers_total",
                 "Sessions closed because another instance announced a newer one",
             )?,
+            ocpp_messages: IntCounterVec::new(
+                Opts::new(
+                    "chargegate_mqtt_ocpp_messages_total",
+                    "OCPP messages of chargers offered to the EMQX OCPP layout, by result",
+                ),
+                &["result"],
+            )?,
         };
         registry.register(Box::new(m.publishes.clone()))?;
         registry.register(Box::new(m.inflight.clone()))?;
@@ -89,6 +98,7 @@ impl MqttMetrics {
         registry.register(Box::new(m.commands.clone()))?;
         registry.register(Box::new(m.dead_letters.clone()))?;
         registry.register(Box::new(m.takeovers.clone()))?;
+        registry.register(Box::new(m.ocpp_messages.clone()))?;
         Ok(m)
     }
 }

@@ -9,12 +9,14 @@
 //! - [`settings`]: broker URL, credentials, client id, keep-alive, TLS → rumqttc options.
 //! - [`topics`], [`qos`]: names and QoS by class. [`presence`], [`dead_letter`], [`commands`]: the documents.
 //! - [`publisher`]: PUBACK tracking, the spool fallback and in-order replay. [`ledger`], [`record`]: the spool seam.
+//! - [`emqx`]: the EMQX OCPP-gateway layout (`ocpp/cp/{id}`, `ocpp/cp/{id}/Reply`, `ocpp/cs/{id}`).
 //! - [`broker`]: the embedded rumqttd. [`sink`]: the front task. See `docs/mqtt.md`.
 
 pub mod broker;
 pub mod codes;
 pub mod commands;
 pub mod dead_letter;
+pub mod emqx;
 pub mod ledger;
 pub mod metrics;
 pub mod presence;
@@ -56,6 +58,8 @@ const OUTBOUND_QUEUE: usize = 1024;
 pub const DEAD_LETTER_QUEUE: usize = 256;
 /// Incoming publishes (commands, presence) waiting for the front.
 const INCOMING_QUEUE: usize = 1024;
+/// OCPP messages of chargers waiting for the front (EMQX layout); beyond it they are dropped and counted.
+pub const OCPP_MESSAGE_QUEUE: usize = 4096;
 
 /// Why the MQTT sink could not start.
 #[derive(Debug, Error)]
@@ -106,6 +110,8 @@ pub struct MqttSink {
     pub subscriber: BusSubscriber,
     /// Where rejected frames go.
     pub dead_letters: mpsc::Sender<DeadLetter>,
+    /// Where OCPP chargers' messages go (`mqtt.layout = "emqx_ocpp"` only).
+    pub ocpp_messages: Option<emqx::OcppTap>,
 }
 
 /// Prepares the sink (and starts the embedded broker in embedded mode); `None` when `mqtt.mode = "off"`.
@@ -119,15 +125,16 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
     if c.mode == MqttMode::Embedded {
         broker::start_embedded(c.embedded_bind, c.max_packet_bytes)?;
     }
-    if c.layout == TopicLayout::EmqxOcpp {
-        tracing::warn!("mqtt.layout = \"emqx_ocpp\" is not implemented in this build; using the chargegate layout");
-    }
     let ledger = LedgerThread::spawn(open_ledger(&c.spool)?).map_err(MqttError::SpoolThread)?;
-    let topics = Topics::new(&c.topic_prefix, TopicLayout::Chargegate);
+    let topics = Topics::new(&c.topic_prefix, c.layout);
     let mut subscriptions = vec![topics.presence_filter()];
     if c.commands {
         subscriptions.push(topics.down_filter());
+        subscriptions.extend(topics.emqx_down_filter());
     }
+    let (ocpp_tx, ocpp_rx) = mpsc::channel(OCPP_MESSAGE_QUEUE);
+    let ocpp_messages = (c.layout == TopicLayout::EmqxOcpp)
+        .then(|| emqx::OcppTap::new(ocpp_tx, metrics.ocpp_messages.clone()));
     let publisher_settings = PublisherSettings {
         options,
         reconnect: Duration::from_millis(c.reconnect_ms.max(1)),
@@ -153,7 +160,7 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
             out: out_tx,
             metrics: metrics.clone(),
         };
-        tokio::spawn(front.run(bus_rx, dead_rx, in_rx));
+        tokio::spawn(front.run(bus_rx, dead_rx, in_rx, ocpp_rx));
         tokio::spawn(async move {
             Publisher::new(publisher_settings, metrics, ledger, in_tx)
                 .await
@@ -164,6 +171,7 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
     Ok(Some(MqttSink {
         subscriber,
         dead_letters: dead_tx,
+        ocpp_messages,
     }))
 }
 

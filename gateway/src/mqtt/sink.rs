@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::commands;
 use super::dead_letter::DeadLetter;
+use super::emqx::{self, ChargerMessage};
 use super::metrics::MqttMetrics;
 use super::presence::{Presence, PresenceBook};
 use super::publisher::Outbound;
@@ -47,6 +48,7 @@ impl Front {
         mut bus: mpsc::Receiver<Upstream>,
         mut dead: mpsc::Receiver<DeadLetter>,
         mut incoming: mpsc::Receiver<Publish>,
+        mut ocpp: mpsc::Receiver<ChargerMessage>,
     ) {
         loop {
             tokio::select! {
@@ -55,6 +57,7 @@ impl Front {
                     None => break,
                 },
                 Some(d) = dead.recv() => self.dead(d).await,
+                Some(m) = ocpp.recv() => self.ocpp_uplink(m).await,
                 Some(p) = incoming.recv() => self.incoming(p).await,
             }
         }
@@ -143,6 +146,82 @@ impl Front {
         } else if let Some(charger) = self.topics.down_charger(&topic) {
             let charger = charger.to_owned();
             self.command(&charger, &p.payload).await;
+        } else if let Some(charger) = self.topics.emqx_down_charger(&topic) {
+            let charger = charger.to_owned();
+            self.emqx_command(&charger, &p.payload).await;
+        }
+    }
+
+    /// A CALL an OCPP charger sent, on `ocpp/cp/{id}` (EMQX layout); answers and the unreadable are skipped.
+    async fn ocpp_uplink(&self, m: ChargerMessage) {
+        let Some(call) = emqx::uplink_call(&m.text) else {
+            return;
+        };
+        let class = match call.action.as_str() {
+            "Heartbeat" => EventClass::Heartbeat,
+            "StopTransaction" | "TransactionEvent" => EventClass::Billing,
+            _ => EventClass::Telemetry,
+        };
+        let Ok(payload) = serde_json::to_vec(&call.document) else {
+            return;
+        };
+        let record = Record {
+            topic: self.topics.emqx_up(&m.charger),
+            qos: self.qos.for_class(class),
+            retain: false,
+            payload,
+        };
+        self.send(Outbound {
+            record,
+            critical: class.is_critical(),
+            stored: None,
+        })
+        .await;
+    }
+
+    /// Whether this instance acts for `charger`: it holds it, or it last held it (owns its pending queue).
+    fn ours(&self, charger: &str) -> bool {
+        let ours = self.sessions.get(charger).is_some() || self.book.owns(charger);
+        if !ours {
+            self.metrics.commands.with_label_values(&["not_ours"]).inc();
+            tracing::debug!(
+                charger,
+                "MQTT command for a charger another instance holds; ignored"
+            );
+        }
+        ours
+    }
+
+    /// A CALL on `ocpp/cs/{id}` (EMQX layout): sent to the charger as an `ocpp_call`, answered on
+    /// `ocpp/cp/{id}/Reply`.
+    async fn emqx_command(&mut self, charger: &str, payload: &[u8]) {
+        if !self.ours(charger) {
+            return;
+        }
+        let topic = self.topics.emqx_reply(charger);
+        let qos = self.qos.for_class(EventClass::CommandResult);
+        match emqx::downlink(payload) {
+            Ok(command) => {
+                self.metrics
+                    .commands
+                    .with_label_values(&["dispatched"])
+                    .inc();
+                emqx::spawn_dispatch(
+                    Arc::clone(&self.dispatcher),
+                    self.out.clone(),
+                    topic,
+                    qos,
+                    charger.to_owned(),
+                    command,
+                );
+            }
+            Err(error) => {
+                self.metrics
+                    .commands
+                    .with_label_values(&[error.kind()])
+                    .inc();
+                tracing::warn!(charger, kind = error.kind(), code = super::codes::BAD_COMMAND, %error, "EMQX OCPP downlink not sent");
+            }
         }
     }
 
@@ -161,13 +240,7 @@ impl Front {
     }
 
     async fn command(&mut self, charger: &str, payload: &[u8]) {
-        let ours = self.sessions.get(charger).is_some() || self.book.owns(charger);
-        if !ours {
-            self.metrics.commands.with_label_values(&["not_ours"]).inc();
-            tracing::debug!(
-                charger,
-                "MQTT command for a charger another instance holds; ignored"
-            );
+        if !self.ours(charger) {
             return;
         }
         let topic = self.topics.reply(charger);

@@ -55,12 +55,14 @@ impl Topics {
         format!("{}/+/presence", self.prefix)
     }
 
-    /// The filter for commands: `{p}/+/down`, or `ocpp/cs/+` in the EMQX layout.
+    /// The filter for commands: `{p}/+/down` (in both layouts: non-OCPP chargers keep it in the EMQX layout).
     pub fn down_filter(&self) -> String {
-        match self.layout {
-            TopicLayout::Chargegate => format!("{}/+/down", self.prefix),
-            TopicLayout::EmqxOcpp => format!("{EMQX_MOUNT}/cs/+"),
-        }
+        format!("{}/+/down", self.prefix)
+    }
+
+    /// `ocpp/cs/+`: OCPP CALLs for chargers in the EMQX layout; `None` in the chargegate layout.
+    pub fn emqx_down_filter(&self) -> Option<String> {
+        (self.layout == TopicLayout::EmqxOcpp).then(|| format!("{EMQX_MOUNT}/cs/+"))
     }
 
     /// `ocpp/cp/{id}`: uplink CALL and CALLERROR in the EMQX layout.
@@ -73,15 +75,21 @@ impl Topics {
         format!("{EMQX_MOUNT}/cp/{charger}/Reply")
     }
 
-    /// The charger a command topic addresses, if `topic` is one.
+    /// The charger a `{p}/{charger}/down` topic addresses, if `topic` is one.
     pub fn down_charger<'a>(&self, topic: &'a str) -> Option<&'a str> {
-        let charger = match self.layout {
-            TopicLayout::Chargegate => topic
-                .strip_prefix(self.prefix.as_str())?
-                .strip_prefix('/')?
-                .strip_suffix("/down")?,
-            TopicLayout::EmqxOcpp => topic.strip_prefix(EMQX_MOUNT)?.strip_prefix("/cs/")?,
-        };
+        let charger = topic
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix('/')?
+            .strip_suffix("/down")?;
+        valid_segment(charger).then_some(charger)
+    }
+
+    /// The charger an `ocpp/cs/{id}` topic addresses, if `topic` is one and the layout is EMQX's.
+    pub fn emqx_down_charger<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        if self.layout != TopicLayout::EmqxOcpp {
+            return None;
+        }
+        let charger = topic.strip_prefix(EMQX_MOUNT)?.strip_prefix("/cs/")?;
         valid_segment(charger).then_some(charger)
     }
 
@@ -112,6 +120,8 @@ mod tests {
         assert_eq!(t.reply("P1"), "cg/P1/reply");
         assert_eq!(t.dead("P1"), "cg/_dead/P1");
         assert_eq!(t.down_filter(), "cg/+/down");
+        assert_eq!(t.emqx_down_filter(), None);
+        assert_eq!(t.emqx_down_charger("ocpp/cs/P1"), None);
         assert_eq!(t.down_charger("cg/P1/down"), Some("P1"));
         assert_eq!(t.down_charger("cg/P1/x/down"), None);
         assert_eq!(t.down_charger("other/P1/down"), None);
@@ -123,8 +133,11 @@ mod tests {
         let t = Topics::new("cg", TopicLayout::EmqxOcpp);
         assert_eq!(t.emqx_up("CP1"), "ocpp/cp/CP1");
         assert_eq!(t.emqx_reply("CP1"), "ocpp/cp/CP1/Reply");
-        assert_eq!(t.down_filter(), "ocpp/cs/+");
-        assert_eq!(t.down_charger("ocpp/cs/CP1"), Some("CP1"));
-        assert_eq!(t.down_charger("ocpp/cs/"), None);
+        assert_eq!(t.emqx_down_filter().as_deref(), Some("ocpp/cs/+"));
+        assert_eq!(t.emqx_down_charger("ocpp/cs/CP1"), Some("CP1"));
+        assert_eq!(t.emqx_down_charger("ocpp/cs/"), None);
+        assert_eq!(t.emqx_down_charger("ocpp/cs/a/b"), None);
+        // Non-OCPP chargers keep their command topic.
+        assert_eq!(t.down_charger("cg/Y1/down"), Some("Y1"));
     }
 }

@@ -29,6 +29,10 @@ pub trait EventRouter: Send + Sync {
     fn dead_letter(&self, charger: &str, raw: &Bytes, error: &FrameError) {
         tracing::warn!(charger, kind = error.kind(), %error, len = raw.len(), "frame rejected");
     }
+
+    /// The protocol's own text of a frame an authenticated charger sent (see
+    /// `CodecConnection::message_text`), for sinks that mirror OCPP traffic. The default ignores it.
+    fn protocol_message(&self, _charger: &str, _text: &[u8]) {}
 }
 
 /// A router onto a bounded channel; billing events count as upstream once queued.

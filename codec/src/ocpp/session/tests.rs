@@ -234,3 +234,51 @@ fn commands_get_fresh_message_ids_and_replies_map_to_results() {
     );
     assert_eq!(err.status, CommandStatus::NotSupported);
 }
+
+#[test]
+fn a_passed_through_call_keeps_the_backend_id_and_its_answer_comes_back_whole() {
+    use crate::command::OcppCallArgs;
+    let mut s = ws();
+    let call = Command {
+        id: "emqx-1".into(),
+        kind: CommandKind::OcppCall(OcppCallArgs {
+            action: "GetConfiguration".into(),
+            payload: json!({"key": ["HeartbeatInterval"]}),
+        }),
+    };
+    let (id, encoded) = s.encode_command(&call).unwrap();
+    assert_eq!(id, "emqx-1");
+    let sent: Value = serde_json::from_slice(&encoded.bytes).unwrap();
+    assert_eq!(
+        sent,
+        json!([2, "emqx-1", "GetConfiguration", {"key": ["HeartbeatInterval"]}])
+    );
+    let answer =
+        json!([3, "emqx-1", {"configurationKey": [], "unknownKey": ["HeartbeatInterval"]}]);
+    let result = s.command_result(&call, answer.to_string().as_bytes());
+    assert_eq!(result.status, CommandStatus::Accepted);
+    assert_eq!(result.detail["payload"], answer[2]);
+
+    let unknown = Command {
+        id: "emqx-2".into(),
+        kind: CommandKind::OcppCall(OcppCallArgs {
+            action: "Teleport".into(),
+            payload: json!({}),
+        }),
+    };
+    assert!(matches!(
+        s.encode_command(&unknown),
+        Err(PluginError::BadArgument {
+            field: "action",
+            ..
+        })
+    ));
+    let bad_payload = Command {
+        id: "emqx-3".into(),
+        kind: CommandKind::OcppCall(OcppCallArgs {
+            action: "Reset".into(),
+            payload: json!({"type": "Sideways"}),
+        }),
+    };
+    assert!(s.encode_command(&bad_payload).is_err(), "schema-checked");
+}

@@ -393,6 +393,12 @@ impl Driver {
                 protocol.clone_into(&mut event.protocol);
             }
         }
+        if let Some(text) = self.conn.message_text(&frame) {
+            let charger = self.pipeline.normalize.charger();
+            if !charger.is_empty() && self.pipeline.auth.state() == AuthState::Authenticated {
+                self.ctx.router.protocol_message(charger, text);
+            }
+        }
         if let Some(key) = &frame.correlation {
             let (answered, next) = self.correlator.on_reply(key);
             if let Some(in_flight) = answered {
