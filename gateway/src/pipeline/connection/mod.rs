@@ -258,6 +258,11 @@ impl Driver {
         }
     }
 
+    /// Logged in, but the protocol session is not established yet (an OCPP-J charger before its BootNotification).
+    fn awaiting_session(&self) -> bool {
+        self.pipeline.auth.state() == AuthState::Authenticated && !self.conn.ready()
+    }
+
     /// Whether the 1 s sweep has work: commands outstanding or held, a protocol session still to be established
     /// (its login deadline), or an outbox above the high mark whose return below the low mark must be reported.
     fn sweep_due(&self) -> bool {
