@@ -182,3 +182,83 @@ async fn sighup_reloads_the_registry_and_sigterm_takes_chargers_offline_with_rea
     assert_eq!(offline.len(), 1, "{offline:?}");
     assert_eq!(offline[0]["data"]["reason"], "shutdown", "{offline:?}");
 }
+
+/// An OCPP-J charger's connection runs beside the binary listeners (on the HTTP server's runtime): SIGTERM must
+/// take it offline with reason `shutdown` too, and the JSON-lines sink must have written that before the exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_takes_an_ocpp_j_charger_offline_with_reason_shutdown() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    const CP: &str = "CP-TERM-1";
+    let dir = tempfile::tempdir().unwrap();
+    let events_path = dir.path().join("events.jsonl");
+    let config_path = dir.path().join("chargegate.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "workers = 1\n[listeners.ykc]\nbind = \"127.0.0.1:0\"\n[listeners.http]\nbind = \"127.0.0.1:0\"\n[listeners.ocpp_tcp]\nenabled = false\n[listeners.gbt27930_can]\nenabled = false\n[sinks.jsonl]\nenabled = true\npath = {:?}\n[mqtt]\nmode = \"off\"\n",
+            events_path.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--log-format", "json", "--config"])
+        .arg(&config_path)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let logs = Logs(rx);
+    let http: SocketAddr = loop {
+        let line = logs.until("listening");
+        if line["fields"]["listener"] == "http" {
+            break line["fields"]["addr"].as_str().unwrap().parse().unwrap();
+        }
+    };
+    logs.until("gateway ready");
+
+    let mut request = format!("ws://{http}/ocpp/{CP}")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("ocpp1.6"),
+    );
+    let (mut cp, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let boot = serde_json::json!([2, "b1", "BootNotification", {"chargePointVendor": "ACME", "chargePointModel": "T1"}]);
+    cp.send(WsMessage::text(boot.to_string())).await.unwrap();
+    let reply = tokio::time::timeout(WAIT, cp.next())
+        .await
+        .expect("a BootNotification reply")
+        .unwrap()
+        .unwrap();
+    assert!(reply.to_text().unwrap().contains("Accepted"), "{reply:?}");
+    event(&events_path, CP, "online").await;
+
+    signal(&child, "TERM");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < WAIT, "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let offline = events(&events_path, CP, "offline");
+    assert_eq!(offline.len(), 1, "{offline:?}");
+    assert_eq!(offline[0]["data"]["reason"], "shutdown", "{offline:?}");
+}
