@@ -45,6 +45,42 @@ impl Logs {
     }
 }
 
+/// Starts `chargegate serve --config <path>` with JSON logs read on a thread.
+fn serve(config_path: &Path) -> (Child, Logs) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--log-format", "json", "--config"])
+        .arg(config_path)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    (child, Logs(rx))
+}
+
+/// SIGTERM, then the process must exit successfully within [`WAIT`].
+async fn terminate(mut child: Child) {
+    signal(&child, "TERM");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < WAIT, "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}
+
 fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
@@ -125,24 +161,7 @@ async fn sighup_reloads_the_registry_and_sigterm_takes_chargers_offline_with_rea
         ),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--log-format", "json", "--config"])
-        .arg(&config_path)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    let logs = Logs(rx);
+    let (child, logs) = serve(&config_path);
     let ykc: SocketAddr = loop {
         let line = logs.until("listening");
         if line["fields"]["listener"] == "ykc" {
@@ -168,16 +187,7 @@ async fn sighup_reloads_the_registry_and_sigterm_takes_chargers_offline_with_rea
     logs.until("reload refused");
 
     // SIGTERM: the connected pile goes offline with reason `shutdown`, and the process exits cleanly.
-    signal(&child, "TERM");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < WAIT, "serve did not stop on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(status.success(), "{status:?}");
+    terminate(child).await;
     let offline = events(&events_path, LATER, "offline");
     assert_eq!(offline.len(), 1, "{offline:?}");
     assert_eq!(offline[0]["data"]["reason"], "shutdown", "{offline:?}");
@@ -204,24 +214,7 @@ async fn sigterm_takes_an_ocpp_j_charger_offline_with_reason_shutdown() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--log-format", "json", "--config"])
-        .arg(&config_path)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    let logs = Logs(rx);
+    let (child, logs) = serve(&config_path);
     let http: SocketAddr = loop {
         let line = logs.until("listening");
         if line["fields"]["listener"] == "http" {
@@ -248,16 +241,7 @@ async fn sigterm_takes_an_ocpp_j_charger_offline_with_reason_shutdown() {
     assert!(reply.to_text().unwrap().contains("Accepted"), "{reply:?}");
     event(&events_path, CP, "online").await;
 
-    signal(&child, "TERM");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < WAIT, "serve did not stop on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(status.success(), "{status:?}");
+    terminate(child).await;
     let offline = events(&events_path, CP, "offline");
     assert_eq!(offline.len(), 1, "{offline:?}");
     assert_eq!(offline[0]["data"]["reason"], "shutdown", "{offline:?}");
