@@ -4,13 +4,11 @@
 //! them yet (see the branch report).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chargegate::app::{App, AppOptions};
 use chargegate::config::{Config, MqttMode};
 use chargegate::metrics::Metrics;
-use chargegate_codec::ocpp::session::WallClock;
 use device_sim::charger::SimConfig;
 use device_sim::fault::FaultPlan;
 use device_sim::fleet::{self, FleetConfig};
@@ -49,12 +47,9 @@ async fn gateway(tweak: impl FnOnce(&mut Config)) -> Gateway {
     tweak(&mut c);
     let metrics = Metrics::new().unwrap();
     let token = CancellationToken::new();
-    let session = c.ocpp.session_config(&c.liveness);
     let app = App::start(c, AppOptions::new(metrics.clone()), token.clone())
         .await
         .expect("gateway starts");
-    let clock: WallClock = Arc::new(|| "2026-01-01T00:00:00Z".to_owned());
-    chargegate_codec::ocpp::plugin::register_defaults(app.codecs(), &session, &clock);
     Gateway {
         app,
         metrics,

@@ -12,8 +12,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use chargegate::config::Config;
-use chargegate_codec::ocpp::plugin::register_defaults;
-use chargegate_codec::ocpp::session::SessionConfig;
 use chargegate_e2e::hostile::{
     garbage, heartbeat_with_bad_crc, idle_p99, latency_bound, p99, rss_kib, ControlCharger,
     LogCapture,
@@ -338,10 +336,6 @@ async fn oversize_length_fields_never_buffer_what_they_announce() {
         c.listeners.ocpp_tcp.codec = Some("ocpp-tcp-alt".to_owned());
     })
     .await;
-    // The OCPP codecs are not registered by `App::start` on this branch yet; register them as the plug-in will.
-    let clock: chargegate_codec::ocpp::session::WallClock =
-        std::sync::Arc::new(|| "2026-01-01T00:00:00Z".to_owned());
-    register_defaults(gw.app.codecs(), &SessionConfig::default(), &clock);
     let ocpp_tcp: SocketAddr = gw.app.local_addr("ocpp_tcp").expect("ocpp_tcp listener");
     let ykc = gw.ykc();
     let text = under_attack(&gw, "oversize length fields", async move {
@@ -399,9 +393,6 @@ async fn a_frame_above_max_frame_bytes_closes_the_connection() {
         c.listeners.ocpp_tcp.bind = Some(([127, 0, 0, 1], 0).into());
     })
     .await;
-    let clock: chargegate_codec::ocpp::session::WallClock =
-        std::sync::Arc::new(|| "2026-01-01T00:00:00Z".to_owned());
-    register_defaults(gw.app.codecs(), &SessionConfig::default(), &clock);
     let ocpp_tcp: SocketAddr = gw.app.local_addr("ocpp_tcp").expect("ocpp_tcp listener");
     let text = under_attack(&gw, "frame above max_frame_bytes", async move {
         // `ocpp-tcp` envelope (`OC`, 2-byte length): 3,855 bytes of JSON announced — within the envelope's own
