@@ -193,6 +193,21 @@ pub fn period(range: &DurationRange, rng: &mut Rng) -> Duration {
     range.at(rng.unit())
 }
 
+/// A point in time no charger event reaches: the "never" of a disarmed timer.
+pub fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+/// When a charger that `plan`s to charge first plugs in: a random share of one session length, so a fleet's
+/// sessions are spread out; never for an idle charger.
+pub fn first_plug(plan: &ChargerPlan, cfg: &SimConfig, rng: &mut Rng) -> Instant {
+    if plan.charging {
+        Instant::now() + cfg.session_length.at(rng.unit()).mul_f64(rng.unit())
+    } else {
+        far_future()
+    }
+}
+
 /// When the first heartbeat goes out: uniformly within one period after login, so a fleet that reconnects at once
 /// does not beat in lockstep.
 pub fn first_beat(range: &DurationRange, rng: &mut Rng) -> Instant {

@@ -56,7 +56,7 @@ pub async fn session(
     let mut next_telemetry = if plan.charging {
         Instant::now() + cfg.telemetry_interval.mul_f64(rng.unit())
     } else {
-        Instant::now() + std::time::Duration::from_secs(86_400 * 365)
+        charger::far_future()
     };
     let mut sink = [0u8; 64];
     loop {

@@ -561,17 +561,9 @@ impl Pile<'_> {
         storm: &mut watch::Receiver<u64>,
     ) -> End {
         let cfg = &self.sim.cfg;
-        let far = Instant::now() + Duration::from_secs(86_400 * 365);
+        let far = charger::far_future();
         let mut next_beat = charger::first_beat(&cfg.heartbeat_idle, self.rng);
-        let mut next_plug = if plan.charging {
-            Instant::now()
-                + cfg
-                    .session_length
-                    .at(self.rng.unit())
-                    .mul_f64(self.rng.unit())
-        } else {
-            far
-        };
+        let mut next_plug = charger::first_plug(plan, cfg, self.rng);
         let mut next_telemetry = far;
         // Throughput mode: frames per write and the gap between writes.
         let (batch_gap, batch_rate) = match cfg.load_interval {
