@@ -375,6 +375,31 @@ async fn alarms_are_pushed_at_once_and_meters_wait_for_the_batching_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_zero_window_each_meter_is_pushed_without_waiting_for_a_timer() {
+    // Window 0 has no timer at all: a meter that waited for one would never arrive.
+    let (mut gw, secret) = start("no-window", |c| c.websocket.batch_window_ms = 0).await;
+    let mut ws = connect(&gw, &token(&secret, &[], &[A], false, 3600))
+        .await
+        .unwrap();
+    assert_eq!(subscribe(&mut ws, &[], &[A]).await["type"], "ack");
+    let mut a = online(&mut gw, A).await;
+    for i in 1..=3u32 {
+        realtime(&mut a, f64::from(i), 0).await;
+        loop {
+            let msg = next_json(&mut ws).await;
+            if events_of(&msg)
+                .iter()
+                .any(|e| e["kind"] == "meter" && e["data"]["energy_kwh"] == f64::from(i))
+            {
+                break;
+            }
+        }
+    }
+    drop(ws);
+    indexes_empty(&gw).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_round_trips_when_the_token_allows_it_and_is_refused_otherwise() {
     let (mut gw, secret) = start("commands", |_| {}).await;
     let mut a = online(&mut gw, A).await;

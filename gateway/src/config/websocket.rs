@@ -35,7 +35,7 @@ pub struct WebSocket {
     pub enabled: bool,
     /// File holding the HMAC-SHA256 secret that signs subscriber tokens (`chargegate token create`).
     pub token_secret_file: Option<PathBuf>,
-    /// Telemetry (meter, BMS) batching window, milliseconds.
+    /// Telemetry (meter, BMS) batching window, milliseconds; 0 sends each event as soon as possible.
     pub batch_window_ms: u64,
     /// Seconds between pings.
     pub ping_interval_secs: u64,
@@ -94,7 +94,6 @@ impl WebSocket {
     /// The first inconsistent key and why, for the config checker.
     pub fn problem(&self) -> Option<(&'static str, String)> {
         for (key, value) in [
-            ("websocket.batch_window_ms", self.batch_window_ms),
             ("websocket.ping_interval_secs", self.ping_interval_secs),
             ("websocket.missed_pongs", u64::from(self.missed_pongs)),
             ("websocket.max_message_bytes", self.max_message_bytes as u64),
@@ -137,6 +136,16 @@ mod tests {
             ws.hub_config(Duration::from_secs(30)).ping_interval,
             Duration::from_secs(30)
         );
+    }
+
+    #[test]
+    fn a_zero_window_is_allowed_and_means_no_batching() {
+        let ws: WebSocket = toml::from_str("batch_window_ms = 0").unwrap();
+        assert_eq!(ws.problem(), None);
+        assert!(ws
+            .hub_config(Duration::from_secs(30))
+            .batch_window
+            .is_zero());
     }
 
     #[test]

@@ -11,6 +11,10 @@ pub struct MqttMetrics {
     /// `chargegate_mqtt_publishes_total{qos,result}`: `sent` (QoS 0 written), `acked` (PUBACK), `spooled`,
     /// `dropped` (telemetry refused by a full spool), `refused` (billing refused by the spool: not acked).
     pub publishes: IntCounterVec,
+    /// `publishes{qos="0",result="sent"}`, resolved once: it is counted per event on the hot path.
+    pub sent_qos0: IntCounter,
+    /// `publishes{qos="1",result="acked"}`, resolved once (per PUBACK).
+    pub acked_qos1: IntCounter,
     /// `chargegate_mqtt_inflight`: publishes handed to the client and not yet acknowledged.
     pub inflight: IntGauge,
     /// `chargegate_mqtt_spool_records`: records waiting in the spool.
@@ -36,14 +40,17 @@ pub struct MqttMetrics {
 impl MqttMetrics {
     /// Creates and registers the series.
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let publishes = IntCounterVec::new(
+            Opts::new(
+                "chargegate_mqtt_publishes_total",
+                "MQTT publishes by QoS and outcome",
+            ),
+            &["qos", "result"],
+        )?;
         let m = MqttMetrics {
-            publishes: IntCounterVec::new(
-                Opts::new(
-                    "chargegate_mqtt_publishes_total",
-                    "MQTT publishes by QoS and outcome",
-                ),
-                &["qos", "result"],
-            )?,
+            sent_qos0: publishes.with_label_values(&["0", "sent"]),
+            acked_qos1: publishes.with_label_values(&["1", "acked"]),
+            publishes,
             inflight: IntGauge::new("chargegate_mqtt_inflight", "MQTT publishes awaiting PUBACK")?,
             spool_records: IntGauge::new(
                 "chargegate_mqtt_spool_records",

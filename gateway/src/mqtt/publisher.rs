@@ -30,6 +30,8 @@ use super::settings::REQUEST_CHANNEL;
 
 /// Outbound messages taken per loop turn.
 const BATCH: usize = 256;
+/// Event-loop notices (sent, PUBACK, incoming) handled per loop turn: at high rates one wake-up handles many.
+const NOTICE_BATCH: usize = 256;
 /// How often the stall check runs.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -156,6 +158,7 @@ impl Publisher {
     pub async fn run(mut self, mut rx: mpsc::Receiver<Outbound>) {
         let mut tick = tokio::time::interval(TICK);
         let mut batch = Vec::new();
+        let mut notices = Vec::with_capacity(NOTICE_BATCH);
         loop {
             let direct = self.direct();
             let take = if direct {
@@ -165,9 +168,13 @@ impl Publisher {
             };
             let reconnect_at = self.reconnect_at;
             tokio::select! {
-                Some((generation, notice)) = self.notices.recv() => {
-                    if generation == self.generation {
-                        self.on_notice(notice).await;
+                n = self.notices.recv_many(&mut notices, NOTICE_BATCH) => {
+                    // Never 0: the publisher holds a sender itself.
+                    debug_assert!(n > 0);
+                    for (generation, notice) in notices.drain(..) {
+                        if generation == self.generation {
+                            self.on_notice(notice).await;
+                        }
                     }
                 }
                 n = rx.recv_many(&mut batch, take.max(1)), if take > 0 => {
@@ -207,7 +214,14 @@ impl Publisher {
     fn connect(&mut self) {
         self.reconnect_at = None;
         self.generation += 1;
-        let (client, eventloop) = AsyncClient::new(self.settings.options.clone(), REQUEST_CHANNEL);
+        let (client, mut eventloop) =
+            AsyncClient::new(self.settings.options.clone(), REQUEST_CHANNEL);
+        // rumqttc leaves Nagle on: a publish written while our previous small segment (a PUBACK, a QoS 0 publish)
+        // is unacknowledged then waits for the broker's delayed ACK — 40 ms on Linux — on every command reply
+        // and every lull in telemetry.
+        let mut network = eventloop.network_options();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
         self.client = Some(client);
         tokio::spawn(forward(self.generation, eventloop, self.notices_tx.clone()));
     }
@@ -233,10 +247,7 @@ impl Publisher {
                     return;
                 };
                 if e.record.qos == QoS::AtMostOnce {
-                    self.metrics
-                        .publishes
-                        .with_label_values(&["0", "sent"])
-                        .inc();
+                    self.metrics.sent_qos0.inc();
                     e.confirm(true);
                     if let Some(seq) = e.seq {
                         self.ack_seq(seq).await;
@@ -250,10 +261,14 @@ impl Publisher {
                     return;
                 };
                 self.metrics.latency.observe(e.at.elapsed().as_secs_f64());
-                self.metrics
-                    .publishes
-                    .with_label_values(&[qos_label(e.record.qos), "acked"])
-                    .inc();
+                if e.record.qos == QoS::AtLeastOnce {
+                    self.metrics.acked_qos1.inc();
+                } else {
+                    self.metrics
+                        .publishes
+                        .with_label_values(&[qos_label(e.record.qos), "acked"])
+                        .inc();
+                }
                 e.confirm(true);
                 if let Some(seq) = e.seq {
                     self.ack_seq(seq).await;

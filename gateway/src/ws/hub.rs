@@ -28,7 +28,7 @@ const BUS_BATCH: usize = 256;
 /// The hub's settings (from `[websocket]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubConfig {
-    /// Telemetry batching window.
+    /// Telemetry batching window; zero sends telemetry as soon as the writer wakes (no window).
     pub batch_window: Duration,
     /// Time between pings.
     pub ping_interval: Duration,
@@ -358,7 +358,9 @@ impl Hub {
 
     fn after_push(&self, sub: &Subscriber, pushed: Pushed, lane: Lane, from_bus: bool) {
         match pushed {
-            Pushed::Queued if lane == Lane::Immediate => sub.wake.notify_one(),
+            Pushed::Queued if lane == Lane::Immediate || self.config.batch_window.is_zero() => {
+                sub.wake.notify_one()
+            }
             Pushed::Queued => {}
             Pushed::Coalesced => self.metrics.coalesced.inc(),
             Pushed::OverLimit => self.cut_off(sub, from_bus),

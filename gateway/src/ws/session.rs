@@ -28,6 +28,9 @@ const CLOSE_FLUSH: Duration = Duration::from_secs(1);
 const READ_BUFFER: usize = 4 * 1024;
 /// Write buffer per subscriber socket before a flush.
 const WRITE_BUFFER: usize = 16 * 1024;
+/// The window timer's period when `batch_window` is zero (telemetry is flushed on wake-up instead; the timer only
+/// has to be valid).
+const NO_WINDOW: Duration = Duration::from_secs(3600);
 /// Events per batch frame; a larger window is split over several frames.
 const MAX_BATCH_EVENTS: usize = 500;
 
@@ -190,7 +193,14 @@ async fn write_loop(hub: &Hub, sub: &Subscriber, sink: &mut Sink, outstanding: &
     let expires_in = Duration::from_secs(sub.claims.exp.saturating_sub(unix_now()));
     let expiry = tokio::time::sleep(expires_in);
     tokio::pin!(expiry);
-    let mut window = interval(hub.config.batch_window);
+    // Window 0: telemetry goes out whenever the writer wakes (the hub wakes it for every event), so under load
+    // it still leaves in batches — whatever queued while the previous write was in progress.
+    let batching = !hub.config.batch_window.is_zero();
+    let mut window = interval(if batching {
+        hub.config.batch_window
+    } else {
+        NO_WINDOW
+    });
     let mut ping = interval(hub.config.ping_interval);
     loop {
         let ok = tokio::select! {
@@ -201,7 +211,10 @@ async fn write_loop(hub: &Hub, sub: &Subscriber, sink: &mut Sink, outstanding: &
                 sub.close(CloseCause::TOKEN_EXPIRED);
                 false
             }
-            _ = sub.wake.notified() => flush_immediate(hub, sub, sink).await,
+            _ = sub.wake.notified() => {
+                flush_immediate(hub, sub, sink).await
+                    && (batching || flush_telemetry(hub, sub, sink).await)
+            }
             _ = window.tick() => {
                 // Immediate entries first, so a batch never overtakes an alarm queued before it.
                 flush_immediate(hub, sub, sink).await && flush_telemetry(hub, sub, sink).await
