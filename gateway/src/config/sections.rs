@@ -258,6 +258,8 @@ pub struct Mqtt {
     pub ca_file: Option<PathBuf>,
     /// QoS 1 publishes awaiting PUBACK at once.
     pub inflight: u16,
+    /// TCP_NODELAY on the broker connection (off lets Nagle hold small publishes for the broker's delayed ACK).
+    pub tcp_nodelay: bool,
     /// Seconds the oldest publish may wait for PUBACK before the sink spools instead.
     pub puback_timeout_secs: u64,
     /// Pause between reconnect attempts, milliseconds.
@@ -286,6 +288,7 @@ impl Default for Mqtt {
             keep_alive_secs: DEFAULT_MQTT_KEEP_ALIVE_SECS,
             ca_file: None,
             inflight: DEFAULT_MQTT_INFLIGHT,
+            tcp_nodelay: true,
             puback_timeout_secs: DEFAULT_MQTT_PUBACK_TIMEOUT_SECS,
             reconnect_ms: DEFAULT_MQTT_RECONNECT_MS,
             max_packet_bytes: DEFAULT_MQTT_MAX_PACKET_BYTES,

@@ -140,6 +140,7 @@ pub fn prepare(config: &Config, parts: MqttParts) -> Result<Option<MqttSink>, Mq
         reconnect: Duration::from_millis(c.reconnect_ms.max(1)),
         puback_timeout: Duration::from_secs(c.puback_timeout_secs.max(1)),
         window: usize::from(c.inflight.max(1)),
+        tcp_nodelay: c.tcp_nodelay,
         subscriptions,
     };
     let (dead_tx, dead_rx) = mpsc::channel(DEAD_LETTER_QUEUE);

@@ -59,6 +59,8 @@ pub struct PublisherSettings {
     pub window: usize,
     /// Filters subscribed on every ConnAck (QoS 1).
     pub subscriptions: Vec<String>,
+    /// TCP_NODELAY on the broker connection.
+    pub tcp_nodelay: bool,
 }
 
 /// What the event loop task reports, tagged with its generation.
@@ -218,9 +220,9 @@ impl Publisher {
             AsyncClient::new(self.settings.options.clone(), REQUEST_CHANNEL);
         // rumqttc leaves Nagle on: a publish written while our previous small segment (a PUBACK, a QoS 0 publish)
         // is unacknowledged then waits for the broker's delayed ACK — 40 ms on Linux — on every command reply
-        // and every lull in telemetry.
+        // and every lull in telemetry. `mqtt.tcp_nodelay` (default on) turns Nagle off.
         let mut network = eventloop.network_options();
-        network.set_tcp_nodelay(true);
+        network.set_tcp_nodelay(self.settings.tcp_nodelay);
         eventloop.set_network_options(network);
         self.client = Some(client);
         tokio::spawn(forward(self.generation, eventloop, self.notices_tx.clone()));
