@@ -1,13 +1,30 @@
-//! Helpers of the hostile-client suite (`tests/tests/hostile_*.rs`): a control charger whose heartbeat round
-//! trip is measured while attackers run, the latency bound it must hold, the test process's resident memory, and
-//! a capture of the gateway's log lines.
+//! Helpers of the hostile-client suite (`tests/tests/hostile_*.rs` and the hostile cases of `ws_hub.rs`): the
+//! control-charger latency check every attack runs under ([`under_attack`]), the test process's resident memory,
+//! attack payloads, and a capture of the gateway's log lines.
 //!
-//! The bound is `max(2 × idle p99, idle p99 + LATENCY_FLOOR)`: twice the idle p99 as the issue asks, with a floor
-//! because a test must not fail because the machine is slow. The floor is 250 ms, not 20 ms: on the shared 2-core
-//! development machine (load average ~14 while several helpers build and fuzz) the measured idle p99 ranged from
-//! 0.5 ms to 56 ms between runs, and single ~150 ms stalls appeared with and without an attack. A gateway that
-//! stalls its chargers behind an attacker (seconds) still fails the bound.
+//! **The latency bound.** The issue asks that the control charger's heartbeat p99 stays within 2× its idle value.
+//! A control YKC charger heartbeats every [`PROBE_GAP`] and records each heartbeat → reply round trip, first for
+//! the *attack window* (from before the attack starts until it ends, at least [`MIN_WINDOW`] and
+//! [`MIN_SAMPLES`] round trips), then for an *idle window* of the same length right after, with nothing else
+//! running. The attack passes when `p99(attack) ≤ max(2 × p99(idle), RESOLUTION_FLOOR)`.
+//!
+//! - [`RESOLUTION_FLOOR`] (4 ms) only matters when the idle p99 is below 2 ms: on loopback an idle round trip is
+//!   0.1–1 ms, and one wake-up of the control task can be late by the tokio timer wheel's 1 ms tick plus one
+//!   scheduler slice of a competing thread (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs), 1.5 ms on this
+//!   2-core box, and a woken task may wait for a slice on each core) — 2× a 0.3 ms idle p99 would be 0.6 ms, below
+//!   what the machine can resolve.
+//! - The windows are paired and equal in length so the idle figure is taken under the same background load as the
+//!   attack figure (other helpers build on the same two cores; the idle p99 swung 0.5–56 ms between runs).
+//! - Noise is not starvation: if a pair violates the bound, the attack and its idle window are repeated, up to
+//!   [`MAX_ROUNDS`] pairs, and the test fails only if *every* pair violates it. A gateway that really starves its
+//!   chargers behind an attacker violates every pair. The attack closure gets the round number; tests that count
+//!   cut-offs multiply by the rounds run.
+//! - Tests that measure take [`serial`] first, so two tests of one binary never disturb each other's control
+//!   charger.
+//!
+//! Every round's figures are printed (`cargo test -- --nocapture`), so the CI log carries them.
 
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,10 +37,27 @@ use tokio::sync::watch;
 
 use crate::YkcCharger;
 
-/// Absolute slack added to the idle p99 in the latency bound (see the module docs).
-pub const LATENCY_FLOOR: Duration = Duration::from_millis(250);
-/// Gap between the control charger's heartbeats while measuring.
+/// Below this the 2× bound is not resolvable on loopback (timer tick + scheduler slice; see the module docs).
+pub const RESOLUTION_FLOOR: Duration = Duration::from_millis(4);
+/// Gap between the control charger's heartbeats while measuring: under 50 frames a second, the default
+/// `limits.rate_frames_per_sec`, so the control charger is never rate-limited itself.
 pub const PROBE_GAP: Duration = Duration::from_millis(20);
+/// Shortest attack (and idle) window; a shorter attack is padded (the control charger keeps measuring).
+pub const MIN_WINDOW: Duration = Duration::from_secs(4);
+/// Fewest round trips per window; a window is extended (by at most [`MAX_EXTENSION`]) until it has them.
+pub const MIN_SAMPLES: usize = 200;
+/// Longest a window is extended to collect [`MIN_SAMPLES`].
+pub const MAX_EXTENSION: Duration = Duration::from_secs(30);
+/// Idle/attack pairs run at most before a violated bound fails the test.
+pub const MAX_ROUNDS: u32 = 5;
+/// Largest growth of the test process's RSS (the gateway runs in it) tolerated across one attack's rounds.
+pub const RSS_GROWTH_LIMIT_KIB: u64 = 64 * 1024;
+
+/// Serialises the measuring tests of one test binary; hold the guard for the whole test.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
 
 /// The 99th percentile of `samples` (nearest rank); zero for no samples.
 pub fn p99(samples: &[Duration]) -> Duration {
@@ -36,9 +70,9 @@ pub fn p99(samples: &[Duration]) -> Duration {
     s[rank - 1]
 }
 
-/// The most the control charger's p99 may be during an attack, given its idle p99.
+/// The most the control charger's p99 may be during an attack, given its idle p99 in the paired window.
 pub fn latency_bound(idle_p99: Duration) -> Duration {
-    (idle_p99 * 2).max(idle_p99 + LATENCY_FLOOR)
+    (idle_p99 * 2).max(RESOLUTION_FLOOR)
 }
 
 /// Resident memory of this process (the gateway runs inside the test), KiB, from `/proc/self/status`.
@@ -53,6 +87,7 @@ pub fn rss_kib() -> u64 {
 
 /// A logged-in YKC charger that heartbeats every [`PROBE_GAP`] and records each heartbeat → reply time.
 pub struct ControlCharger {
+    started: Instant,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Vec<Duration>>,
 }
@@ -63,9 +98,13 @@ impl ControlCharger {
         let mut charger = YkcCharger::connect(addr, pile).await;
         charger.login_accepted().await;
         let (stop, mut stopped) = watch::channel(false);
+        let started = Instant::now();
         let task = tokio::spawn(async move {
             let mut samples = Vec::new();
-            while !*stopped.borrow() {
+            // After the stop signal, go on until MIN_SAMPLES (bounded by MAX_EXTENSION).
+            while !(*stopped.borrow()
+                && (samples.len() >= MIN_SAMPLES || started.elapsed() >= MAX_EXTENSION))
+            {
                 let sent = Instant::now();
                 charger.heartbeat().await;
                 charger.expect(0x04).await;
@@ -77,11 +116,16 @@ impl ControlCharger {
             }
             samples
         });
-        ControlCharger { stop, task }
+        ControlCharger {
+            started,
+            stop,
+            task,
+        }
     }
 
-    /// Stops measuring; the round trips recorded.
-    pub async fn finish(self) -> Vec<Duration> {
+    /// Measures until `window` after the start (and [`MIN_SAMPLES`] round trips), then stops; the round trips.
+    pub async fn finish(self, window: Duration) -> Vec<Duration> {
+        tokio::time::sleep_until((self.started + window).into()).await;
         let _ = self.stop.send(true);
         self.task
             .await
@@ -89,17 +133,57 @@ impl ControlCharger {
     }
 }
 
-/// Measures the control charger's p99 for `idle` with nothing else running.
-pub async fn idle_p99(addr: SocketAddr, pile: &str, idle: Duration) -> Duration {
-    let control = ControlCharger::start(addr, pile).await;
-    tokio::time::sleep(idle).await;
-    let samples = control.finish().await;
+/// Runs `attack` (given the round number, from 1) beside a control charger `pile` on the YKC listener `ykc`, then
+/// an idle window of the same length, and repeats the pair (at most [`MAX_ROUNDS`]) until the attack window's p99
+/// is within [`latency_bound`] of the idle one; panics if no pair is. Also asserts that the process's RSS grew at
+/// most [`RSS_GROWTH_LIMIT_KIB`] and that no panic was logged. Returns the number of rounds run.
+pub async fn under_attack<F, Fut>(ykc: SocketAddr, pile: &str, name: &str, mut attack: F) -> u32
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let rss_before = rss_kib();
+    let mut figures = Vec::new();
+    let mut held = None;
+    for round in 1..=MAX_ROUNDS {
+        let control = ControlCharger::start(ykc, pile).await;
+        let started = Instant::now();
+        attack(round).await;
+        let took = started.elapsed();
+        let window = took.max(MIN_WINDOW);
+        let during = control.finish(window).await;
+        let idle = ControlCharger::start(ykc, pile).await.finish(window).await;
+        let (during_p99, idle_p99) = (p99(&during), p99(&idle));
+        let bound = latency_bound(idle_p99);
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load = load.split_whitespace().next().unwrap_or("?").to_owned();
+        println!(
+            "{name}: round {round}: attack {took:.1?}, window {window:.1?}; control heartbeat p99 idle \
+             {idle_p99:.2?} ({} samples), attack {during_p99:.2?} ({} samples), bound {bound:.2?} → {}; load {load}",
+            idle.len(),
+            during.len(),
+            if during_p99 <= bound { "ok" } else { "over" }
+        );
+        figures.push(format!("idle {idle_p99:.2?} / attack {during_p99:.2?}"));
+        if during_p99 <= bound {
+            held = Some(round);
+            break;
+        }
+    }
+    let rss_after = rss_kib();
+    println!("{name}: RSS {rss_before} KiB → {rss_after} KiB");
+    let Some(rounds) = held else {
+        panic!("{name}: the control charger's p99 exceeded 2× idle in all {MAX_ROUNDS} rounds: {figures:?}");
+    };
     assert!(
-        samples.len() >= 10,
-        "too few idle samples: {}",
-        samples.len()
+        rss_after.saturating_sub(rss_before) <= RSS_GROWTH_LIMIT_KIB,
+        "{name}: RSS grew {rss_before} → {rss_after} KiB"
     );
-    p99(&samples)
+    assert!(
+        !LogCapture::global().text().contains("panicked"),
+        "{name}: a panic was logged"
+    );
+    rounds
 }
 
 /// A YKC heartbeat frame for `pile` with its CRC bytes flipped.
@@ -136,7 +220,10 @@ pub fn garbage(len: usize, mut seed: u64) -> Vec<u8> {
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
 impl LogCapture {
-    /// The capture, installed as the global `tracing` subscriber on first use (warn and above, no colours).
+    /// The capture, installed as the global `tracing` subscriber on first use (no colours): warn and above, plus
+    /// the WebSocket hub's info lines (`chargegate::ws`, where refusals such as `not_covered` are logged) and the
+    /// connection core's debug lines (`chargegate::pipeline::connection`: a liveness close is logged at debug as
+    /// `connection closed … A0203`, since a charger falling silent is ordinary, not an attack).
     pub fn global() -> LogCapture {
         static CAPTURE: OnceLock<LogCapture> = OnceLock::new();
         CAPTURE
@@ -144,7 +231,9 @@ impl LogCapture {
                 let capture = LogCapture::default();
                 let writer = capture.clone();
                 let subscriber = tracing_subscriber::fmt()
-                    .with_max_level(tracing::Level::WARN)
+                    .with_env_filter(tracing_subscriber::EnvFilter::new(
+                        "warn,chargegate::ws=info",
+                    ))
                     .with_ansi(false)
                     .with_writer(move || writer.clone())
                     .finish();
