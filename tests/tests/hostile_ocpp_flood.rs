@@ -4,7 +4,7 @@
 //!
 //! Limit: `limits.rate_frames_per_sec` / `rate_burst_secs` and `limits.rate_abuse_close_secs` (here 50/s, burst
 //! 1 s, cut after 2 s of excess). Asserted: the WebSocket is closed, `chargegate_connections_closed_total{protocol="ocpp",
-//! reason="rate_limit"}` = 1 per round, the `connection cut … A0202` log line, far fewer answers than CALLs, and
+//! reason="rate_limit"}` = 1 per run, the `connection cut … A0202` log line, far fewer answers than CALLs, and
 //! (`hostile::under_attack`) the control charger's p99 within 2× idle, the RSS growth and no panic.
 
 use std::time::{Duration, Instant};
@@ -33,9 +33,9 @@ async fn an_ocpp_charger_flooding_calls_is_throttled_then_cut() {
     .await;
     let ocpp = gw.http();
 
-    let rounds = under_attack(gw.ykc(), CONTROL, "OCPP CALL flood", move |round| async move {
+    let runs = under_attack(gw.ykc(), CONTROL, "OCPP CALL flood", move |run| async move {
         let started = Instant::now();
-        let mut request = format!("ws://{ocpp}/ocpp/FLOOD-{round}")
+        let mut request = format!("ws://{ocpp}/ocpp/FLOOD-{run}")
             .into_client_request()
             .unwrap();
         request.headers_mut().insert(
@@ -92,7 +92,7 @@ async fn an_ocpp_charger_flooding_calls_is_throttled_then_cut() {
             &text,
             r#"chargegate_connections_closed_total{protocol="ocpp",reason="rate_limit"}"#
         ),
-        Some(f64::from(rounds)),
+        Some(f64::from(runs)),
         "{text}"
     );
     assert!(

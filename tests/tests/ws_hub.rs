@@ -5,8 +5,8 @@
 //!
 //! The hostile cases run beside a control YKC charger (station `s9`) whose heartbeat p99 must stay within 2× its
 //! idle value (`chargegate_e2e::hostile::under_attack`: paired equal windows, repeated up to 5 times), and assert
-//! the test process's RSS growth and no panic; the attack is repeated when a round misses the bound, so counters
-//! are asserted per round. Every test takes `hostile::serial` so no other test of this binary disturbs a control
+//! the test process's RSS growth and no panic; the attack is run again until the measured window is full and in a
+//! further round when a round misses the bound, so counters are asserted per run. Every test takes `hostile::serial` so no other test of this binary disturbs a control
 //! charger.
 
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ use std::time::Duration;
 use chargegate::config::Config;
 use chargegate::ws::token::unix_now;
 use chargegate::ws::{Claims, TokenSecret};
-use chargegate_e2e::hostile::{serial, under_attack, LogCapture};
+use chargegate_e2e::hostile::{serial, under_attack, under_attack_against, LogCapture};
 use chargegate_e2e::{metric_value, TestGateway, YkcCharger};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -339,17 +339,18 @@ async fn a_station_subscriber_gets_its_chargers_events_and_a_token_for_another_s
         }
     }
 
-    // Hostile: a token for s2 asks for s1 and its charger again and again, beside the control charger.
+    // Hostile: a token for s2 asks for s1 and its charger, 20 times a run (up to 10 runs a second), beside the
+    // control charger. (Not a message flood: the hub has no per-subscriber message rate limit; see docs/security.md.)
     let logs = LogCapture::global();
     const NOT_COVERED: &str = r#"chargegate_ws_messages_rejected_total{reason="not_covered"}"#;
     let before = metric(&gw, NOT_COVERED).await;
     let t2 = token(&secret, &["s2"], &[], false, 3600);
     let g = &gw;
-    let rounds = under_attack(gw.ykc(), CONTROL, "token for another station", move |_| {
+    let runs = under_attack(gw.ykc(), CONTROL, "token for another station", move |_| {
         let t2 = t2.clone();
         async move {
             let mut intruder = connect(g, &t2).await.unwrap();
-            for _ in 0..100 {
+            for _ in 0..10 {
                 assert_eq!(
                     subscribe(&mut intruder, &["s1"], &[]).await["code"],
                     "not_covered"
@@ -365,7 +366,7 @@ async fn a_station_subscriber_gets_its_chargers_events_and_a_token_for_another_s
     // Limit: the token's claims (checked on every subscribe).
     assert_eq!(
         metric(&gw, NOT_COVERED).await - before,
-        200.0 * f64::from(rounds)
+        20.0 * f64::from(runs)
     );
     assert!(
         logs.has_line(&["ws message refused", "not_covered", "D0710"]),
@@ -500,13 +501,20 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
     let t = token(&secret, &["s1"], &[], false, 3600);
     let a = Arc::new(tokio::sync::Mutex::new(online(&mut gw, A).await));
     let g = &gw;
-    let rounds = under_attack(
+    let (attack_token, attack_pile) = (t.clone(), Arc::clone(&a));
+    // The comparison window carries the same traffic (a healthy subscriber, the same alarms) without the stalled
+    // subscriber: the attack is the stalled subscriber, not the alarms it needs to be hostile.
+    let runs = under_attack_against(
         gw.ykc(),
         CONTROL,
         "ws subscriber that never reads",
-        move |round| {
+        move |run| {
+            let (t, a) = (attack_token.clone(), Arc::clone(&attack_pile));
+            async move { stall_one_subscriber(g, &t, &a, run).await }
+        },
+        move |_| {
             let (t, a) = (t.clone(), Arc::clone(&a));
-            async move { stall_one_subscriber(g, &t, &a, round).await }
+            async move { healthy_traffic(g, &t, &a).await }
         },
     )
     .await;
@@ -517,7 +525,7 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
             r#"chargegate_ws_disconnects_total{reason="hard_limit"}"#
         )
         .await,
-        f64::from(rounds)
+        f64::from(runs)
     );
     assert!(
         logs.has_line(&["ws subscriber queue over its hard limit", "D0720"]),
@@ -527,15 +535,40 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
     indexes_empty(&gw).await;
 }
 
-/// One round of the never-reading subscriber: it is cut off at the hard limit (the `round`th cut-off) while a
+/// Batches of 20 alarm frames a run of [`stall_one_subscriber`] sends (measured: 39–40 before the cut-off and
+/// the three after it); the baseline sends as many.
+const STALL_BATCHES: usize = 40;
+
+/// The baseline of the never-reading case: a healthy subscriber gets [`STALL_BATCHES`] batches of alarms from
+/// pile `a`, with no stalled subscriber beside it.
+async fn healthy_traffic(gw: &TestGateway, t: &str, a: &tokio::sync::Mutex<YkcCharger>) {
+    let mut healthy = connect(gw, t).await.unwrap();
+    assert_eq!(subscribe(&mut healthy, &["s1"], &[]).await["type"], "ack");
+    let mut a = a.lock().await;
+    for _ in 0..STALL_BATCHES {
+        for _ in 0..20 {
+            realtime(&mut a, 1.0, ALL_FAULTS).await;
+        }
+        let mut seen = 0;
+        while seen < 20 * 13 {
+            let msg = next_json(&mut healthy).await;
+            seen += events_of(&msg)
+                .iter()
+                .filter(|e| e["kind"] == "alarm" && msg["type"] == "event")
+                .count();
+        }
+    }
+}
+
+/// One run of the never-reading subscriber: it is cut off at the hard limit (the `run`th cut-off) while a
 /// healthy subscriber gets every alarm pile `a` raises.
 async fn stall_one_subscriber(
     gw: &TestGateway,
     t: &str,
     a: &tokio::sync::Mutex<YkcCharger>,
-    round: u32,
+    run: u32,
 ) {
-    let cuts = f64::from(round);
+    let cuts = f64::from(run);
     // The stalled subscriber: a tiny receive buffer, subscribes, reads its ack, then never reads again.
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
@@ -636,7 +669,7 @@ async fn an_oversize_frame_closes_the_subscriber_with_1009_and_is_counted() {
     let mut bystander = connect(&gw, &t).await.unwrap();
     let g = &gw;
     let attacker_token = t.clone();
-    let rounds = under_attack(gw.ykc(), CONTROL, "oversize ws frame", move |_| {
+    let runs = under_attack(gw.ykc(), CONTROL, "oversize ws frame", move |_| {
         let t = attacker_token.clone();
         async move {
             let mut ws = connect(g, &t).await.unwrap();
@@ -658,7 +691,7 @@ async fn an_oversize_frame_closes_the_subscriber_with_1009_and_is_counted() {
     })
     .await;
     // Limit: websocket.max_message_bytes.
-    let n = f64::from(rounds);
+    let n = f64::from(runs);
     metric_reaches(
         &gw,
         r#"chargegate_ws_messages_rejected_total{reason="oversize"}"#,
