@@ -198,7 +198,13 @@ async fn half_open_chargers_that_fall_silent_are_cut_by_liveness() {
 async fn a_crc_error_storm_is_throttled_then_cut() {
     let _serial = serial().await;
     let logs = LogCapture::global();
-    let gw = TestGateway::start(hostile_config).await;
+    let gw = TestGateway::start(|c| {
+        hostile_config(c);
+        // Bad frames are no heartbeats: with hostile_config's 1 s liveness deadline the attacker was sometimes cut
+        // for silence (liveness_timeout) before the 2 s rate-abuse window. This test is about the rate limit.
+        c.liveness.ykc_heartbeat_secs = 30;
+    })
+    .await;
     let addr = gw.ykc();
     let runs = under_attack(gw.ykc(), CONTROL, "CRC-error storm", move |_| async move {
         let pile = "32010200000099";
