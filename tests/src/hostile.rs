@@ -1,13 +1,31 @@
-//! Helpers of the hostile-client suite (`tests/tests/hostile_*.rs`): a control charger whose heartbeat round
-//! trip is measured while attackers run, the latency bound it must hold, the test process's resident memory, and
-//! a capture of the gateway's log lines.
+//! Helpers of the hostile-client suite (`tests/tests/hostile_*.rs` and the hostile cases of `ws_hub.rs`): the
+//! control-charger latency check every attack runs under ([`under_attack`]), the test process's resident memory,
+//! attack payloads, and a capture of the gateway's log lines.
 //!
-//! The bound is `max(2 × idle p99, idle p99 + LATENCY_FLOOR)`: twice the idle p99 as the issue asks, with a floor
-//! because a test must not fail because the machine is slow. The floor is 250 ms, not 20 ms: on the shared 2-core
-//! development machine (load average ~14 while several helpers build and fuzz) the measured idle p99 ranged from
-//! 0.5 ms to 56 ms between runs, and single ~150 ms stalls appeared with and without an attack. A gateway that
-//! stalls its chargers behind an attacker (seconds) still fails the bound.
+//! **The latency bound.** The issue asks that the control charger's heartbeat p99 stays within 2× its idle value.
+//! A control YKC charger heartbeats every [`PROBE_GAP`] and records each heartbeat → reply round trip, first for
+//! the *attack window* (from before the attack starts until it ends; an attack that is over sooner than
+//! [`MIN_WINDOW`] is run again until the window is full, so the attack is sustained throughout), then for an
+//! *idle window* of the same length right after, with nothing else running; each window has at least
+//! [`MIN_SAMPLES`] round trips. The attack passes when `p99(attack) ≤ max(2 × p99(idle), RESOLUTION_FLOOR)`.
+//!
+//! - [`RESOLUTION_FLOOR`] (4 ms) only matters when the idle p99 is below 2 ms: on loopback an idle round trip is
+//!   0.1–1 ms, and one wake-up of the control task can be late by the tokio timer wheel's 1 ms tick plus one
+//!   scheduler slice of a competing thread (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs), 1.5 ms on this
+//!   2-core box, and a woken task may wait for a slice on each core) — 2× a 0.3 ms idle p99 would be 0.6 ms, below
+//!   what the machine can resolve.
+//! - The windows are paired and equal in length so the idle figure is taken under the same background load as the
+//!   attack figure (other helpers build on the same two cores; the idle p99 swung 0.5–56 ms between runs).
+//! - Noise is not starvation: if a pair violates the bound, the attack and its idle window are repeated, up to
+//!   [`MAX_ROUNDS`] pairs, and the test fails only if *every* pair violates it. A gateway that really starves its
+//!   chargers behind an attacker violates every pair. The attack closure gets the run number; tests that count
+//!   cut-offs multiply by the runs.
+//! - Tests that measure take [`serial`] first, so two tests of one binary never disturb each other's control
+//!   charger.
+//!
+//! Every round's figures are printed (`cargo test -- --nocapture`), so the CI log carries them.
 
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,10 +38,30 @@ use tokio::sync::watch;
 
 use crate::YkcCharger;
 
-/// Absolute slack added to the idle p99 in the latency bound (see the module docs).
-pub const LATENCY_FLOOR: Duration = Duration::from_millis(250);
-/// Gap between the control charger's heartbeats while measuring.
+/// Below this the 2× bound is not resolvable on loopback (timer tick + scheduler slice; see the module docs).
+pub const RESOLUTION_FLOOR: Duration = Duration::from_millis(4);
+/// Gap between the control charger's heartbeats while measuring: under 50 frames a second, the default
+/// `limits.rate_frames_per_sec`, so the control charger is never rate-limited itself.
 pub const PROBE_GAP: Duration = Duration::from_millis(20);
+/// Shortest attack (and idle) window: an attack that ends sooner is run again until the window is full.
+pub const MIN_WINDOW: Duration = Duration::from_secs(5);
+/// Shortest time between the starts of two runs of an attack (bounds the runs of attacks that take a
+/// millisecond, e.g. one oversize message, to 50 per window).
+pub const MIN_RUN_GAP: Duration = Duration::from_millis(100);
+/// Fewest round trips per window; a window is extended (by at most [`MAX_EXTENSION`]) until it has them.
+pub const MIN_SAMPLES: usize = 200;
+/// Longest a window is extended to collect [`MIN_SAMPLES`].
+pub const MAX_EXTENSION: Duration = Duration::from_secs(30);
+/// Idle/attack pairs run at most before a violated bound fails the test.
+pub const MAX_ROUNDS: u32 = 5;
+/// Largest growth of the test process's RSS (the gateway runs in it) tolerated across one attack's rounds.
+pub const RSS_GROWTH_LIMIT_KIB: u64 = 64 * 1024;
+
+/// Serialises the measuring tests of one test binary; hold the guard for the whole test.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
 
 /// The 99th percentile of `samples` (nearest rank); zero for no samples.
 pub fn p99(samples: &[Duration]) -> Duration {
@@ -36,9 +74,9 @@ pub fn p99(samples: &[Duration]) -> Duration {
     s[rank - 1]
 }
 
-/// The most the control charger's p99 may be during an attack, given its idle p99.
+/// The most the control charger's p99 may be during an attack, given its idle p99 in the paired window.
 pub fn latency_bound(idle_p99: Duration) -> Duration {
-    (idle_p99 * 2).max(idle_p99 + LATENCY_FLOOR)
+    (idle_p99 * 2).max(RESOLUTION_FLOOR)
 }
 
 /// Resident memory of this process (the gateway runs inside the test), KiB, from `/proc/self/status`.
@@ -52,54 +90,195 @@ pub fn rss_kib() -> u64 {
 }
 
 /// A logged-in YKC charger that heartbeats every [`PROBE_GAP`] and records each heartbeat → reply time.
+///
+/// It runs on its own thread with its own single-threaded runtime, so what it measures is the gateway, not the
+/// test's runtime: attackers spawned by the test (5,000 connect tasks, say) would otherwise queue ahead of the
+/// control charger's own task on the test runtime's two workers.
 pub struct ControlCharger {
+    started: Instant,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Vec<Duration>>,
+    thread: std::thread::JoinHandle<Vec<Duration>>,
 }
 
 impl ControlCharger {
     /// Connects `pile`, logs in, then measures until [`ControlCharger::finish`].
     pub async fn start(addr: SocketAddr, pile: &str) -> ControlCharger {
-        let mut charger = YkcCharger::connect(addr, pile).await;
-        charger.login_accepted().await;
         let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut samples = Vec::new();
-            while !*stopped.borrow() {
-                let sent = Instant::now();
-                charger.heartbeat().await;
-                charger.expect(0x04).await;
-                samples.push(sent.elapsed());
-                tokio::select! {
-                    _ = tokio::time::sleep(PROBE_GAP) => {}
-                    _ = stopped.changed() => {}
-                }
-            }
-            samples
-        });
-        ControlCharger { stop, task }
+        let (ready_tx, ready) = tokio::sync::oneshot::channel();
+        let pile = pile.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("control-charger".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("control charger runtime");
+                runtime.block_on(async move {
+                    let mut charger = YkcCharger::connect(addr, &pile).await;
+                    charger.login_accepted().await;
+                    let started = Instant::now();
+                    let _ = ready_tx.send(started);
+                    let mut samples = Vec::new();
+                    // After the stop signal, go on until MIN_SAMPLES (bounded by MAX_EXTENSION).
+                    while !(*stopped.borrow()
+                        && (samples.len() >= MIN_SAMPLES || started.elapsed() >= MAX_EXTENSION))
+                    {
+                        let sent = Instant::now();
+                        charger.heartbeat().await;
+                        charger.expect(0x04).await;
+                        samples.push(sent.elapsed());
+                        tokio::select! {
+                            _ = tokio::time::sleep(PROBE_GAP) => {}
+                            _ = stopped.changed() => {}
+                        }
+                    }
+                    samples
+                })
+            })
+            .expect("control charger thread");
+        let started = ready.await.expect("the control charger logged in");
+        ControlCharger {
+            started,
+            stop,
+            thread,
+        }
     }
 
-    /// Stops measuring; the round trips recorded.
-    pub async fn finish(self) -> Vec<Duration> {
+    /// Measures until `window` after the start (and [`MIN_SAMPLES`] round trips), then stops; the round trips.
+    pub async fn finish(self, window: Duration) -> Vec<Duration> {
+        tokio::time::sleep_until((self.started + window).into()).await;
         let _ = self.stop.send(true);
-        self.task
+        let thread = self.thread;
+        tokio::task::spawn_blocking(move || thread.join())
             .await
+            .expect("join task")
             .expect("the control charger never lost its link")
     }
 }
 
-/// Measures the control charger's p99 for `idle` with nothing else running.
-pub async fn idle_p99(addr: SocketAddr, pile: &str, idle: Duration) -> Duration {
-    let control = ControlCharger::start(addr, pile).await;
-    tokio::time::sleep(idle).await;
-    let samples = control.finish().await;
+/// Runs `attack` beside a control charger `pile` on the YKC listener `ykc` — again and again (at most one start
+/// per [`MIN_RUN_GAP`]) until [`MIN_WINDOW`] has passed, so the attack lasts the whole measured window — then an
+/// idle window of the same length, and repeats the pair (at most [`MAX_ROUNDS`]) until the attack window's p99
+/// is within [`latency_bound`] of the idle one; panics if no pair is. `attack` gets the run number, counted from
+/// 1 across rounds (tests whose counters accumulate compare with it). Also asserts that the process's RSS grew at
+/// most [`RSS_GROWTH_LIMIT_KIB`] and that no panic was logged. Returns the number of runs: counters of cut-offs
+/// are per run.
+pub async fn under_attack<F, Fut>(ykc: SocketAddr, pile: &str, name: &str, attack: F) -> u32
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    under_attack_against(ykc, pile, name, attack, |_| async {}).await
+}
+
+/// [`under_attack`] where the idle window is not idle but runs `baseline` (paced like the attack): for attacks
+/// that need ordinary traffic to bite (a subscriber that never reads is only hostile while events flow), the
+/// comparison is then the same traffic with and without the attacker.
+pub async fn under_attack_against<F, Fut, B, BFut>(
+    ykc: SocketAddr,
+    pile: &str,
+    name: &str,
+    mut attack: F,
+    mut baseline: B,
+) -> u32
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = ()>,
+    B: FnMut(u32) -> BFut,
+    BFut: Future<Output = ()>,
+{
+    let rss_before = rss_kib();
+    let mut figures = Vec::new();
+    let mut held = None;
+    let mut runs = 0u32;
+    for round in 1..=MAX_ROUNDS {
+        let control = ControlCharger::start(ykc, pile).await;
+        let started = Instant::now();
+        // The attack is sustained for the whole window: run again (paced) until MIN_WINDOW has passed.
+        let mut runs_this_round = 0u32;
+        while runs_this_round == 0 || started.elapsed() < MIN_WINDOW {
+            let run_started = Instant::now();
+            runs += 1;
+            runs_this_round += 1;
+            attack(runs).await;
+            tokio::time::sleep_until((run_started + MIN_RUN_GAP).into()).await;
+        }
+        let took = started.elapsed();
+        let window = took;
+        let during = control.finish(window).await;
+        let control = ControlCharger::start(ykc, pile).await;
+        let idle_started = Instant::now();
+        let mut baseline_runs = 0u32;
+        while idle_started.elapsed() < window {
+            let run_started = Instant::now();
+            baseline_runs += 1;
+            baseline(baseline_runs).await;
+            tokio::time::sleep_until((run_started + MIN_RUN_GAP).into()).await;
+        }
+        let idle = control.finish(window).await;
+        let (during_p99, idle_p99) = (p99(&during), p99(&idle));
+        let bound = latency_bound(idle_p99);
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load = load.split_whitespace().next().unwrap_or("?").to_owned();
+        println!(
+            "{name}: round {round}: {runs_this_round} attack run(s) in {took:.1?}; control heartbeat p99 idle \
+             {idle_p99:.2?} ({} samples), attack {during_p99:.2?} ({} samples), bound {bound:.2?} → {}; load {load}",
+            idle.len(),
+            during.len(),
+            if during_p99 <= bound { "ok" } else { "over" }
+        );
+        figures.push(format!("idle {idle_p99:.2?} / attack {during_p99:.2?}"));
+        if during_p99 <= bound {
+            held = Some(round);
+            break;
+        }
+    }
+    let rss_after = rss_kib();
+    println!("{name}: RSS {rss_before} KiB → {rss_after} KiB");
+    let Some(_) = held else {
+        panic!("{name}: the control charger's p99 exceeded 2× idle in all {MAX_ROUNDS} rounds: {figures:?}");
+    };
     assert!(
-        samples.len() >= 10,
-        "too few idle samples: {}",
-        samples.len()
+        rss_after.saturating_sub(rss_before) <= RSS_GROWTH_LIMIT_KIB,
+        "{name}: RSS grew {rss_before} → {rss_after} KiB"
     );
-    p99(&samples)
+    assert!(
+        !LogCapture::global().text().contains("panicked"),
+        "{name}: a panic was logged"
+    );
+    runs
+}
+
+/// Runs the future `make` builds on a thread of its own, with its own single-threaded runtime, at the lowest CPU
+/// priority (`renice 19` on the thread). For attackers whose own client-side work is heavy (5,000 connects a
+/// second): on this 2-core machine the attacker shares the cores with the gateway, which a real attacker on
+/// another machine does not; at nice 19 it only gets the CPU the gateway and the control charger leave.
+pub async fn on_niced_thread<T, Fut>(make: impl FnOnce() -> Fut + Send + 'static) -> T
+where
+    T: Send + 'static,
+    Fut: Future<Output = T>,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("niced-attacker".into())
+        .spawn(move || {
+            let tid = std::fs::read_link("/proc/thread-self")
+                .ok()
+                .and_then(|p| p.file_name()?.to_str()?.parse::<u32>().ok());
+            if let Some(tid) = tid {
+                let _ = std::process::Command::new("renice")
+                    .args(["-n", "19", "-p", &tid.to_string()])
+                    .stdout(std::process::Stdio::null())
+                    .status();
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("attacker runtime");
+            let _ = done.send(runtime.block_on(make()));
+        })
+        .expect("attacker thread");
+    result.await.expect("the attacker thread finished")
 }
 
 /// A YKC heartbeat frame for `pile` with its CRC bytes flipped.
@@ -136,7 +315,10 @@ pub fn garbage(len: usize, mut seed: u64) -> Vec<u8> {
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
 impl LogCapture {
-    /// The capture, installed as the global `tracing` subscriber on first use (warn and above, no colours).
+    /// The capture, installed as the global `tracing` subscriber on first use (no colours): warn and above, plus
+    /// the WebSocket hub's info lines (`chargegate::ws`, where refusals such as `not_covered` are logged) and the
+    /// connection core's debug lines (`chargegate::pipeline::connection`: a liveness close is logged at debug as
+    /// `connection closed … A0203`, since a charger falling silent is ordinary, not an attack).
     pub fn global() -> LogCapture {
         static CAPTURE: OnceLock<LogCapture> = OnceLock::new();
         CAPTURE
@@ -144,7 +326,9 @@ impl LogCapture {
                 let capture = LogCapture::default();
                 let writer = capture.clone();
                 let subscriber = tracing_subscriber::fmt()
-                    .with_max_level(tracing::Level::WARN)
+                    .with_env_filter(tracing_subscriber::EnvFilter::new(
+                        "warn,chargegate::ws=info,chargegate::pipeline::connection=debug",
+                    ))
                     .with_ansi(false)
                     .with_writer(move || writer.clone())
                     .finish();

@@ -179,6 +179,25 @@ impl YkcCharger {
     /// Connects pile `pile` (14 digits) to `addr`.
     pub async fn connect(addr: SocketAddr, pile: &str) -> YkcCharger {
         let stream = TcpStream::connect(addr).await.expect("connect");
+        YkcCharger::on(stream, pile)
+    }
+
+    /// Connects pile `pile` to `addr` from source address `source` (another 127.0.0.x address on loopback), so the
+    /// gateway sees a different peer IP.
+    pub async fn connect_from(
+        addr: SocketAddr,
+        source: std::net::IpAddr,
+        pile: &str,
+    ) -> YkcCharger {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .expect("bind source");
+        let stream = socket.connect(addr).await.expect("connect");
+        YkcCharger::on(stream, pile)
+    }
+
+    fn on(stream: TcpStream, pile: &str) -> YkcCharger {
         YkcCharger {
             pile: PileNumber::from_digits(pile).expect("14-digit pile number"),
             stream,

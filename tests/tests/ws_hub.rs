@@ -2,6 +2,12 @@
 //! real YKC piles: token checks before the upgrade, station and charger subscriptions, immediate alarms and
 //! batched telemetry, commands, and hostile subscribers (one that never reads, oversize frames, a token for
 //! another station). Every test ends by checking that the hub's indexes are empty again.
+//!
+//! The hostile cases run beside a control YKC charger (station `s9`) whose heartbeat p99 must stay within 2× its
+//! idle value (`chargegate_e2e::hostile::under_attack`: paired equal windows, repeated up to 5 times), and assert
+//! the test process's RSS growth and no panic; the attack is run again until the measured window is full and in a
+//! further round when a round misses the bound, so counters are asserted per run. Every test takes `hostile::serial` so no other test of this binary disturbs a control
+//! charger.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +17,7 @@ use std::time::Duration;
 use chargegate::config::Config;
 use chargegate::ws::token::unix_now;
 use chargegate::ws::{Claims, TokenSecret};
+use chargegate_e2e::hostile::{serial, under_attack, under_attack_against, LogCapture};
 use chargegate_e2e::{metric_value, TestGateway, YkcCharger};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -25,6 +32,8 @@ use tokio_tungstenite::{client_async, WebSocketStream};
 const A: &str = "32010600000001";
 /// Pile of station `s2`.
 const B: &str = "32010600000002";
+/// The control charger of the hostile cases (station `s9`).
+const CONTROL: &str = "32010600000009";
 /// Generous bound for any single wait.
 const LONG: Duration = Duration::from_secs(20);
 /// Every fault bit the YKC real-time frame defines: 13 alarms per frame.
@@ -47,7 +56,7 @@ async fn start(name: &str, tweak: impl FnOnce(&mut Config)) -> (TestGateway, Tok
     );
     let registry = temp_file(
         &format!("{name}-registry.csv"),
-        &format!("id,station,protocol,secret\n{A},s1,ykc,\n{B},s2,ykc,\n"),
+        &format!("id,station,protocol,secret\n{A},s1,ykc,\n{B},s2,ykc,\n{CONTROL},s9,ykc,\n"),
     );
     let secret = TokenSecret::load(&secret_path).unwrap();
     let gw = TestGateway::start(|c| {
@@ -189,6 +198,7 @@ fn events_of(msg: &Value) -> Vec<&Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_checked_before_the_upgrade_and_an_expiring_one_closes_the_session() {
+    let _serial = serial().await;
     let (gw, secret) = start("tokens", |_| {}).await;
     let good = token(&secret, &["s1"], &[], false, 3600);
     let mut ws = connect(&gw, &good).await.expect("a good token is accepted");
@@ -273,6 +283,7 @@ async fn tokens_are_checked_before_the_upgrade_and_an_expiring_one_closes_the_se
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_station_subscriber_gets_its_chargers_events_and_a_token_for_another_station_gets_none() {
+    let _serial = serial().await;
     let (mut gw, secret) = start("stations", |c| c.websocket.batch_window_ms = 200).await;
     let mut s1 = connect(&gw, &token(&secret, &["s1"], &[], false, 3600))
         .await
@@ -328,12 +339,48 @@ async fn a_station_subscriber_gets_its_chargers_events_and_a_token_for_another_s
         }
     }
 
+    // Hostile: a token for s2 asks for s1 and its charger, 20 times a run (up to 10 runs a second), beside the
+    // control charger. (Not a message flood: the hub has no per-subscriber message rate limit; see docs/security.md.)
+    let logs = LogCapture::global();
+    const NOT_COVERED: &str = r#"chargegate_ws_messages_rejected_total{reason="not_covered"}"#;
+    let before = metric(&gw, NOT_COVERED).await;
+    let t2 = token(&secret, &["s2"], &[], false, 3600);
+    let g = &gw;
+    let runs = under_attack(gw.ykc(), CONTROL, "token for another station", move |_| {
+        let t2 = t2.clone();
+        async move {
+            let mut intruder = connect(g, &t2).await.unwrap();
+            for _ in 0..10 {
+                assert_eq!(
+                    subscribe(&mut intruder, &["s1"], &[]).await["code"],
+                    "not_covered"
+                );
+                assert_eq!(
+                    subscribe(&mut intruder, &[], &[A]).await["code"],
+                    "not_covered"
+                );
+            }
+        }
+    })
+    .await;
+    // Limit: the token's claims (checked on every subscribe).
+    assert_eq!(
+        metric(&gw, NOT_COVERED).await - before,
+        20.0 * f64::from(runs)
+    );
+    assert!(
+        logs.has_line(&["ws message refused", "not_covered", "D0710"]),
+        "{}",
+        logs.text()
+    );
+
     drop((s1, s2));
     indexes_empty(&gw).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alarms_are_pushed_at_once_and_meters_wait_for_the_batching_window() {
+    let _serial = serial().await;
     let (mut gw, secret) = start("batching", |c| c.websocket.batch_window_ms = 3000).await;
     let mut ws = connect(&gw, &token(&secret, &[], &[A], false, 3600))
         .await
@@ -401,6 +448,7 @@ async fn with_a_zero_window_each_meter_is_pushed_without_waiting_for_a_timer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_round_trips_when_the_token_allows_it_and_is_refused_otherwise() {
+    let _serial = serial().await;
     let (mut gw, secret) = start("commands", |_| {}).await;
     let mut a = online(&mut gw, A).await;
 
@@ -465,6 +513,8 @@ async fn a_command_round_trips_when_the_token_allows_it_and_is_refused_otherwise
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_another_gets_every_alarm()
 {
+    let _serial = serial().await;
+    let logs = LogCapture::global();
     const HARD: usize = 1000;
     let (mut gw, secret) = start("slow", |c| {
         c.websocket.queue_low_water = 20;
@@ -474,18 +524,85 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
     })
     .await;
     let t = token(&secret, &["s1"], &[], false, 3600);
+    let a = Arc::new(tokio::sync::Mutex::new(online(&mut gw, A).await));
+    let g = &gw;
+    let (attack_token, attack_pile) = (t.clone(), Arc::clone(&a));
+    // The comparison window carries the same traffic (a healthy subscriber, the same alarms) without the stalled
+    // subscriber: the attack is the stalled subscriber, not the alarms it needs to be hostile.
+    let runs = under_attack_against(
+        gw.ykc(),
+        CONTROL,
+        "ws subscriber that never reads",
+        move |run| {
+            let (t, a) = (attack_token.clone(), Arc::clone(&attack_pile));
+            async move { stall_one_subscriber(g, &t, &a, run).await }
+        },
+        move |_| {
+            let (t, a) = (t.clone(), Arc::clone(&a));
+            async move { healthy_traffic(g, &t, &a).await }
+        },
+    )
+    .await;
+    // Limit: websocket.queue_hard_limit.
+    assert_eq!(
+        metric(
+            &gw,
+            r#"chargegate_ws_disconnects_total{reason="hard_limit"}"#
+        )
+        .await,
+        f64::from(runs)
+    );
+    assert!(
+        logs.has_line(&["ws subscriber queue over its hard limit", "D0720"]),
+        "{}",
+        logs.text()
+    );
+    indexes_empty(&gw).await;
+}
 
+/// Batches of 20 alarm frames a run of [`stall_one_subscriber`] sends (measured: 39–40 before the cut-off and
+/// the three after it); the baseline sends as many.
+const STALL_BATCHES: usize = 40;
+
+/// The baseline of the never-reading case: a healthy subscriber gets [`STALL_BATCHES`] batches of alarms from
+/// pile `a`, with no stalled subscriber beside it.
+async fn healthy_traffic(gw: &TestGateway, t: &str, a: &tokio::sync::Mutex<YkcCharger>) {
+    let mut healthy = connect(gw, t).await.unwrap();
+    assert_eq!(subscribe(&mut healthy, &["s1"], &[]).await["type"], "ack");
+    let mut a = a.lock().await;
+    for _ in 0..STALL_BATCHES {
+        for _ in 0..20 {
+            realtime(&mut a, 1.0, ALL_FAULTS).await;
+        }
+        let mut seen = 0;
+        while seen < 20 * 13 {
+            let msg = next_json(&mut healthy).await;
+            seen += events_of(&msg)
+                .iter()
+                .filter(|e| e["kind"] == "alarm" && msg["type"] == "event")
+                .count();
+        }
+    }
+}
+
+/// One run of the never-reading subscriber: it is cut off at the hard limit (the `run`th cut-off) while a
+/// healthy subscriber gets every alarm pile `a` raises.
+async fn stall_one_subscriber(
+    gw: &TestGateway,
+    t: &str,
+    a: &tokio::sync::Mutex<YkcCharger>,
+    run: u32,
+) {
+    let cuts = f64::from(run);
     // The stalled subscriber: a tiny receive buffer, subscribes, reads its ack, then never reads again.
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let stream = socket.connect(gw.http()).await.unwrap();
-    let mut stalled = handshake(&gw, stream, &format!("?token={t}"))
-        .await
-        .unwrap();
+    let mut stalled = handshake(gw, stream, &format!("?token={t}")).await.unwrap();
     assert_eq!(subscribe(&mut stalled, &["s1"], &[]).await["type"], "ack");
 
     // The healthy subscriber counts the alarms it receives.
-    let mut healthy = connect(&gw, &t).await.unwrap();
+    let mut healthy = connect(gw, t).await.unwrap();
     assert_eq!(subscribe(&mut healthy, &["s1"], &[]).await["type"], "ack");
     let seen = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&seen);
@@ -501,12 +618,12 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
         healthy
     });
 
-    let mut a = online(&mut gw, A).await;
+    let mut a = a.lock().await;
     // Rounds of 20 frames × 13 alarms; each round waits until the healthy subscriber has every alarm so far, so
     // only the stalled one's queue grows. Bounded: at most 400 rounds (104,000 alarms).
     const PER_ROUND: usize = 20;
     let (mut sent, mut rounds_after_cut) = (0usize, 0);
-    for round in 0..400 {
+    for frames in 0..400 {
         for _ in 0..PER_ROUND {
             realtime(&mut a, 1.0, ALL_FAULTS).await;
         }
@@ -515,17 +632,17 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
         while seen.load(Ordering::Relaxed) < sent {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "round {round}: healthy subscriber stuck at {} of {sent}",
+                "batch {frames}: healthy subscriber stuck at {} of {sent}",
                 seen.load(Ordering::Relaxed)
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if metric(
-            &gw,
+            gw,
             r#"chargegate_ws_disconnects_total{reason="hard_limit"}"#,
         )
         .await
-            >= 1.0
+            >= cuts
         {
             rounds_after_cut += 1;
             if rounds_after_cut == 3 {
@@ -552,57 +669,71 @@ async fn a_subscriber_that_never_reads_is_cut_off_at_the_hard_limit_while_anothe
     assert_eq!(frame.reason.as_str(), "hard_limit");
     assert_eq!(
         metric(
-            &gw,
+            gw,
             r#"chargegate_ws_disconnects_total{reason="hard_limit"}"#
         )
         .await,
-        1.0
+        cuts
     );
     assert_eq!(
-        metric(&gw, "chargegate_ws_subscribers").await,
+        metric(gw, "chargegate_ws_subscribers").await,
         1.0,
         "the healthy one is still connected"
     );
-
     reader.abort();
     drop(stalled);
-    indexes_empty(&gw).await;
+    metric_reaches(gw, "chargegate_ws_subscribers", 0.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversize_frame_closes_the_subscriber_with_1009_and_is_counted() {
+    let _serial = serial().await;
+    let logs = LogCapture::global();
     let (gw, secret) = start("oversize", |c| c.websocket.max_message_bytes = 1024).await;
     let t = token(&secret, &["s1"], &[], false, 3600);
-    let mut ws = connect(&gw, &t).await.unwrap();
-    assert_eq!(subscribe(&mut ws, &["s1"], &[]).await["type"], "ack");
     let mut bystander = connect(&gw, &t).await.unwrap();
-
-    // Garbage below the limit is answered with an error and the socket stays open.
-    send(&mut ws, json!({"op": "x".repeat(500)})).await;
-    assert_eq!(next_json(&mut ws).await["code"], "unknown_op");
-
-    let big = format!(
-        "{{\"op\":\"subscribe\",\"stations\":[\"{}\"]}}",
-        "s".repeat(4096)
-    );
-    let _ = ws.send(WsMessage::Text(big.into())).await;
-    let frame = close_frame(&mut ws).await;
-    eprintln!("oversize close: {frame:?}");
-    if let Some(f) = frame {
-        assert_eq!(f.code, CloseCode::Size, "{f:?}");
-    }
+    let g = &gw;
+    let attacker_token = t.clone();
+    let runs = under_attack(gw.ykc(), CONTROL, "oversize ws frame", move |_| {
+        let t = attacker_token.clone();
+        async move {
+            let mut ws = connect(g, &t).await.unwrap();
+            assert_eq!(subscribe(&mut ws, &["s1"], &[]).await["type"], "ack");
+            // Garbage below the limit is answered with an error and the socket stays open.
+            send(&mut ws, json!({"op": "x".repeat(500)})).await;
+            assert_eq!(next_json(&mut ws).await["code"], "unknown_op");
+            let big = format!(
+                "{{\"op\":\"subscribe\",\"stations\":[\"{}\"]}}",
+                "s".repeat(4096)
+            );
+            let _ = ws.send(WsMessage::Text(big.into())).await;
+            let frame = close_frame(&mut ws).await;
+            eprintln!("oversize close: {frame:?}");
+            if let Some(f) = frame {
+                assert_eq!(f.code, CloseCode::Size, "{f:?}");
+            }
+        }
+    })
+    .await;
+    // Limit: websocket.max_message_bytes.
+    let n = f64::from(runs);
     metric_reaches(
         &gw,
         r#"chargegate_ws_messages_rejected_total{reason="oversize"}"#,
-        1.0,
+        n,
     )
     .await;
     metric_reaches(
         &gw,
         r#"chargegate_ws_disconnects_total{reason="oversize"}"#,
-        1.0,
+        n,
     )
     .await;
+    assert!(
+        logs.has_line(&["ws message above the size limit", "D0722"]),
+        "{}",
+        logs.text()
+    );
 
     // The other subscriber is untouched.
     assert_eq!(subscribe(&mut bystander, &["s1"], &[]).await["type"], "ack");
@@ -612,6 +743,7 @@ async fn an_oversize_frame_closes_the_subscriber_with_1009_and_is_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_answers_no_pings_is_closed_after_two_missed_pongs() {
+    let _serial = serial().await;
     let (gw, secret) = start("pongs", |c| {
         c.websocket.ping_interval_secs = 1;
         c.websocket.missed_pongs = 2;

@@ -331,6 +331,12 @@ fn validate_listener(l: &ResolvedListener) -> Result<(), (String, String)> {
             "must be at least 1 when accept_rate is set".to_owned(),
         ));
     }
+    if s.accept_rate_per_ip > 0 && s.accept_burst_per_ip == 0 {
+        return Err((
+            listener_key(l, "accept_burst_per_ip"),
+            "must be at least 1 when accept_rate_per_ip is set".to_owned(),
+        ));
+    }
     if s.keepalive
         && (s.keepalive_secs == 0 || s.keepalive_interval_secs == 0 || s.keepalive_retries == 0)
     {

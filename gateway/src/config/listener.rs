@@ -24,6 +24,12 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 19_500;
 pub const DEFAULT_ACCEPT_RATE: u32 = 5_000;
 /// Default accept burst, connections taken at once before the rate applies.
 pub const DEFAULT_ACCEPT_BURST: u32 = 5_000;
+/// Default accepts per second from one peer address (0 = unlimited): a connect storm from one address is refused
+/// beyond it while other addresses are still served.
+pub const DEFAULT_ACCEPT_RATE_PER_IP: u32 = 50;
+/// Default accepts one peer address may take at once before `accept_rate_per_ip` applies: room for a depot of
+/// chargers behind one NAT reconnecting together after a power cut.
+pub const DEFAULT_ACCEPT_BURST_PER_IP: u32 = 200;
 /// Default time a client has to send its PROXY protocol header, seconds.
 pub const DEFAULT_PROXY_HEADER_TIMEOUT_SECS: u64 = 5;
 
@@ -104,6 +110,11 @@ pub struct ListenerConfig {
     pub accept_rate: u32,
     /// Accepts taken at once before `accept_rate` applies.
     pub accept_burst: u32,
+    /// Accepts per second from one peer address (token bucket per IP; 0 = unlimited); beyond it a new connection
+    /// from that address is closed at accept and counted as `ip_accept_rate`.
+    pub accept_rate_per_ip: u32,
+    /// Accepts one peer address may take at once before `accept_rate_per_ip` applies.
+    pub accept_burst_per_ip: u32,
     /// If not empty, only peers in these networks are served.
     pub allow: Vec<IpNet>,
     /// Peers in these networks are refused (deny wins over allow).
@@ -135,6 +146,8 @@ impl Default for ListenerConfig {
             max_connections_per_ip: 0,
             accept_rate: DEFAULT_ACCEPT_RATE,
             accept_burst: DEFAULT_ACCEPT_BURST,
+            accept_rate_per_ip: DEFAULT_ACCEPT_RATE_PER_IP,
+            accept_burst_per_ip: DEFAULT_ACCEPT_BURST_PER_IP,
             allow: Vec::new(),
             deny: Vec::new(),
             reuse_port: false,

@@ -22,7 +22,8 @@ pub use check::{check_file, check_str, ConfigError};
 pub use gbt::{Gbt27930, RelayLayoutName};
 pub use listener::{
     ListenerConfig, ListenerDefaults, ProxyProtocol, ResolvedListener, SniffMode, TlsConfig,
-    DEFAULT_ACCEPT_BURST, DEFAULT_ACCEPT_RATE, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_ACCEPT_BURST, DEFAULT_ACCEPT_BURST_PER_IP, DEFAULT_ACCEPT_RATE,
+    DEFAULT_ACCEPT_RATE_PER_IP, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
 };
 pub use ocpp::{Ocpp, DEFAULT_SUBPROTOCOLS};
 pub use overrides::{env_overrides, Override, ENV_PREFIX, ENV_SEPARATOR};

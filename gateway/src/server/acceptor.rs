@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::limits::{AcceptBucket, ConnectionLimiter, PeerFilter};
+use super::limits::{
+    AcceptBucket, ConnectionLimiter, IpAcceptRate, PeerFilter, Refusal, MAX_TRACKED_IPS,
+};
 use super::socket::configure_accepted;
 use super::worker::{Incoming, WorkerPool};
 use crate::config::ResolvedListener;
@@ -41,6 +43,11 @@ impl Acceptor {
         let filter = PeerFilter::new(settings.allow.clone(), settings.deny.clone());
         let mut bucket =
             AcceptBucket::new(settings.accept_rate, settings.accept_burst, Instant::now());
+        let mut per_ip = IpAcceptRate::new(
+            settings.accept_rate_per_ip,
+            settings.accept_burst_per_ip,
+            MAX_TRACKED_IPS,
+        );
         // Counts a refusal; true when it should also be logged. A connect storm refuses thousands per second, so
         // only the 1st, 2nd, 4th, 8th … refusal per listener and reason is logged (the counter has them all).
         let refused = |reason: &str| {
@@ -81,9 +88,16 @@ impl Acceptor {
                 }
             };
             if !filter.allows(peer.ip()) {
-                let denied = super::limits::Refusal::Denied;
+                let denied = Refusal::Denied;
                 if refused(denied.label()) {
                     tracing::warn!(listener = %name, %peer, code = denied.code(), "peer denied by CIDR rules (sampled)");
+                }
+                continue;
+            }
+            if !per_ip.admit(peer.ip(), Instant::now()) {
+                let r = Refusal::IpAcceptRate;
+                if refused(r.label()) {
+                    tracing::warn!(listener = %name, %peer, reason = r.label(), code = r.code(), "connection refused (sampled)");
                 }
                 continue;
             }

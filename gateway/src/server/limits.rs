@@ -1,5 +1,5 @@
 //! Admission at accept time: the CIDR allow/deny filter, the total and per-IP connection caps (a permit that gives
-//! its slot back when the connection ends), and the accept-rate token bucket.
+//! its slot back when the connection ends), the accept-rate token bucket, and one such bucket per peer address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,6 +22,8 @@ pub enum Refusal {
     ProxyHeader,
     /// The TLS handshake failed or was late (including a missing or untrusted client certificate).
     TlsHandshake,
+    /// The peer address connected faster than `accept_rate_per_ip` / `accept_burst_per_ip`.
+    IpAcceptRate,
 }
 
 impl Refusal {
@@ -33,6 +35,7 @@ impl Refusal {
             Refusal::Denied => "denied",
             Refusal::ProxyHeader => "proxy_header",
             Refusal::TlsHandshake => "tls_handshake",
+            Refusal::IpAcceptRate => "ip_accept_rate",
         }
     }
 
@@ -44,6 +47,7 @@ impl Refusal {
             Refusal::Denied => "A0503",
             Refusal::ProxyHeader => "A0504",
             Refusal::TlsHandshake => "A0505",
+            Refusal::IpAcceptRate => "A0506",
         }
     }
 }
@@ -178,6 +182,65 @@ impl AcceptBucket {
             Some(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
         }
     }
+
+    /// Whether the bucket would be full at `now` (a peer that has been quiet that long is as good as new).
+    fn is_full(&self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens + elapsed * self.rate >= self.burst
+    }
+}
+
+/// Addresses the per-IP accept rate tracks at most; beyond it quiet addresses are forgotten first, then all.
+pub const MAX_TRACKED_IPS: usize = 65_536;
+
+/// One accept token bucket per peer address, so a connect storm from one address is refused while others are
+/// served. The map is bounded: when it holds [`MAX_TRACKED_IPS`] addresses, those whose bucket has refilled are
+/// dropped (they are indistinguishable from new ones); if that frees nothing — an attacker rotating through more
+/// addresses than the map holds — the map is cleared, which fails open for those addresses (the listener's total
+/// cap and global accept rate still apply). Owned by the acceptor task, so it needs no lock.
+#[derive(Debug)]
+pub struct IpAcceptRate {
+    rate: u32,
+    burst: u32,
+    capacity: usize,
+    buckets: HashMap<IpAddr, AcceptBucket>,
+}
+
+impl IpAcceptRate {
+    /// `rate` accepts a second per address, `burst` at once; `rate == 0` admits everyone and tracks nothing.
+    pub fn new(rate: u32, burst: u32, capacity: usize) -> Self {
+        IpAcceptRate {
+            rate,
+            burst,
+            capacity: capacity.max(1),
+            buckets: HashMap::new(),
+        }
+    }
+
+    /// Whether `ip` may connect now; takes one of its tokens if so. IPv4-mapped IPv6 peers count as IPv4.
+    pub fn admit(&mut self, ip: IpAddr, now: Instant) -> bool {
+        if self.rate == 0 {
+            return true;
+        }
+        let ip = ip.to_canonical();
+        if !self.buckets.contains_key(&ip) && self.buckets.len() >= self.capacity {
+            self.buckets.retain(|_, b| !b.is_full(now));
+            if self.buckets.len() >= self.capacity {
+                self.buckets.clear();
+            }
+        }
+        let (rate, burst) = (self.rate, self.burst);
+        self.buckets
+            .entry(ip)
+            .or_insert_with(|| AcceptBucket::new(rate, burst, now))
+            .take(now)
+            .is_none()
+    }
+
+    /// Addresses currently tracked.
+    pub fn tracked(&self) -> usize {
+        self.buckets.len()
+    }
 }
 
 #[cfg(test)]
@@ -239,6 +302,43 @@ mod tests {
         let wait = b.take(t0).unwrap();
         assert!(wait <= Duration::from_millis(100) && wait > Duration::ZERO);
         assert!(b.take(t0 + Duration::from_millis(100)).is_none());
+    }
+
+    #[test]
+    fn per_ip_accept_rate_throttles_one_address_and_not_another() {
+        let t0 = Instant::now();
+        let mut r = IpAcceptRate::new(10, 3, 1024);
+        assert!((0..3).all(|_| r.admit(ip("127.0.0.3"), t0)));
+        assert!(!r.admit(ip("127.0.0.3"), t0));
+        assert!(!r.admit(ip("::ffff:127.0.0.3"), t0));
+        assert!(r.admit(ip("127.0.0.2"), t0));
+        assert!(r.admit(ip("127.0.0.3"), t0 + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn per_ip_accept_rate_map_stays_bounded() {
+        let t0 = Instant::now();
+        let mut r = IpAcceptRate::new(1, 1, 4);
+        for i in 0..100u8 {
+            r.admit(IpAddr::from([10, 0, 0, i]), t0);
+            assert!(r.tracked() <= 4);
+        }
+        // Quiet addresses (bucket refilled) are dropped first; a busy one is kept.
+        let mut r = IpAcceptRate::new(1, 1, 2);
+        r.admit(ip("10.0.0.1"), t0);
+        let later = t0 + Duration::from_secs(2);
+        r.admit(ip("10.0.0.2"), later);
+        r.admit(ip("10.0.0.3"), later);
+        assert_eq!(r.tracked(), 2);
+        assert!(!r.admit(ip("10.0.0.2"), later), "10.0.0.2 was kept");
+    }
+
+    #[test]
+    fn zero_per_ip_rate_tracks_nothing() {
+        let mut r = IpAcceptRate::new(0, 0, 4);
+        let t0 = Instant::now();
+        assert!((0..1000).all(|_| r.admit(ip("10.0.0.1"), t0)));
+        assert_eq!(r.tracked(), 0);
     }
 
     #[test]
