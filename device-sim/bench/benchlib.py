@@ -153,6 +153,23 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def tree_cpu_seconds(pid):
+    """utime + stime of `pid` and of its direct children (device-sim's `--procs` workers); 0 once gone."""
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            total += cpu_seconds(p)
+        except OSError:
+            pass
+    return total
+
+
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -490,8 +507,10 @@ def measure_load(server, sim_kwargs, warmup_s, window_s, name):
     sim = start_sim(name, **sim_kwargs)
     time.sleep(warmup_s)
     c0, cpu0, t0 = server.counts(), cpu_seconds(server.pid), time.monotonic()
+    sim0 = tree_cpu_seconds(sim.pid)
     time.sleep(window_s)
     c1, cpu1, t1 = server.counts(), cpu_seconds(server.pid), time.monotonic()
+    sim1 = tree_cpu_seconds(sim.pid)
     rss = rss_kib(server.pid)
     rep = finish_sim(sim, sim_kwargs["duration_s"] + 60)
     dt = t1 - t0
@@ -507,6 +526,8 @@ def measure_load(server, sim_kwargs, warmup_s, window_s, name):
         "cpu_cores": round(cpu / dt, 3),
         "cpu_s_per_mframe": round(cpu * 1e6 / frames, 2) if frames else None,
         "rss_kib": rss,
+        # The load generator's own CPU (device-sim and its worker processes) over the same window.
+        "sim_cpu_cores": round((sim1 - sim0) / dt, 3),
         "sim": {k: rep.get(k) for k in ("up", "failed", "sent", "answered", "telemetry_sent", "mismatches",
                                         "disconnects")},
     }

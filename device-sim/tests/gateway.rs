@@ -69,6 +69,7 @@ fn fleet_config(targets: Targets, chargers: u64, mix: &str, faults: &str) -> Fle
             heartbeat_charging: ms(100, 200),
             telemetry_interval: Duration::from_millis(150),
             load_interval: None,
+            load_burst: std::time::Duration::ZERO,
             session_length: ms(400, 800),
             reply_timeout: Duration::from_secs(3),
             backoff: ms(100, 500),
