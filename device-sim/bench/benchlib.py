@@ -153,6 +153,23 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def tree_cpu_seconds(pid):
+    """utime + stime of `pid` and of its direct children (device-sim's `--procs` workers); 0 once gone."""
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            total += cpu_seconds(p)
+        except OSError:
+            pass
+    return total
+
+
 def fd_count(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -322,8 +339,8 @@ def sim_caps():
         r = subprocess.run([DEVICE_SIM, "run", "--help"], capture_output=True, text=True, timeout=30)
         text = r.stdout + r.stderr
         _caps = {flag: (f"--{flag}" in text) for flag in
-                 ("mix", "load-rate", "source-addrs", "procs", "observe", "report-file", "heartbeat-idle",
-                  "heartbeat")}
+                 ("mix", "load-rate", "load-burst", "source-addrs", "procs", "observe", "report-file",
+                  "heartbeat-idle", "heartbeat")}
         _caps["full"] = _caps["mix"] and _caps["report-file"]
     return _caps
 
@@ -462,8 +479,11 @@ def load_sim_kwargs(target, chargers, duration_s, rate):
     by the gateway), which is a different and heavier per-frame path — the figures say which one ran.
     """
     if sim_caps()["full"] and sim_caps()["load-rate"]:
+        # With --load-burst (default 100 ms) each charger writes the frames due in that period in one write (about
+        # 7 frames at 150k/s over 2,000 chargers); older builds wrote one frame per write from 13 ms down to 10 ms.
+        burst = ", one write per charger per 100 ms burst" if sim_caps()["load-burst"] else ""
         return dict(target=target, chargers=chargers, duration_s=duration_s, ramp=5000, heartbeat_s=(30, 45),
-                    load_rate=rate), "0x13 real-time data (--load-rate, fire-and-forget)"
+                    load_rate=rate), f"0x13 real-time data (--load-rate, fire-and-forget{burst})"
     period = max(0.001, chargers / rate)
     return dict(target=target, chargers=chargers, duration_s=duration_s, ramp=1000,
                 heartbeat_s=period), f"0x03 heartbeat every {period * 1000:.0f} ms per charger (fallback: " \
@@ -490,8 +510,10 @@ def measure_load(server, sim_kwargs, warmup_s, window_s, name):
     sim = start_sim(name, **sim_kwargs)
     time.sleep(warmup_s)
     c0, cpu0, t0 = server.counts(), cpu_seconds(server.pid), time.monotonic()
+    sim0 = tree_cpu_seconds(sim.pid)
     time.sleep(window_s)
     c1, cpu1, t1 = server.counts(), cpu_seconds(server.pid), time.monotonic()
+    sim1 = tree_cpu_seconds(sim.pid)
     rss = rss_kib(server.pid)
     rep = finish_sim(sim, sim_kwargs["duration_s"] + 60)
     dt = t1 - t0
@@ -507,6 +529,8 @@ def measure_load(server, sim_kwargs, warmup_s, window_s, name):
         "cpu_cores": round(cpu / dt, 3),
         "cpu_s_per_mframe": round(cpu * 1e6 / frames, 2) if frames else None,
         "rss_kib": rss,
+        # The load generator's own CPU (device-sim and its worker processes) over the same window.
+        "sim_cpu_cores": round((sim1 - sim0) / dt, 3),
         "sim": {k: rep.get(k) for k in ("up", "failed", "sent", "answered", "telemetry_sent", "mismatches",
                                         "disconnects")},
     }

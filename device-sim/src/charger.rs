@@ -35,6 +35,9 @@ pub struct SimConfig {
     pub telemetry_interval: Duration,
     /// Throughput mode: every YKC charger sends one 0x13 per this period, whatever its state.
     pub load_interval: Option<Duration>,
+    /// Throughput mode: a charger writes the frames due in this period as one burst (several frames per `write`,
+    /// as a busy charger's frames coalesce in TCP anyway); `Duration::ZERO` sends each frame on its own.
+    pub load_burst: Duration,
     /// Length of a charging session, and of the idle gap between two sessions.
     pub session_length: DurationRange,
     /// How long to wait for a reply (and for a connect).

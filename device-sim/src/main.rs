@@ -67,6 +67,10 @@ struct RunArgs {
     /// Throughput mode: this many 0x13 frames per second in total, spread over all YKC chargers (`150000/s`).
     #[arg(long, default_value = "0/s", value_parser = spec::parse_rate)]
     load_rate: f64,
+    /// Throughput mode: each charger writes the frames due in this period in one burst (`100ms`: several frames
+    /// per write, so the load generator needs about one core for 150,000 frames/s; `0s`: one frame per write).
+    #[arg(long, default_value = "100ms", value_parser = spec::parse_duration)]
+    load_burst: Duration,
     /// Client source addresses (`127.0.0.2-127.0.0.9`), bound with IP_BIND_ADDRESS_NO_PORT; with several worker
     /// processes each gets its own share of them.
     #[arg(long, value_parser = spec::parse_source_addrs)]
@@ -180,6 +184,7 @@ fn fleet_config(args: &RunArgs) -> FleetConfig {
             .map_or(args.heartbeat_charging, |d| DurationRange::new(d, d)),
         telemetry_interval: args.telemetry_interval,
         load_interval,
+        load_burst: args.load_burst,
         session_length: args.session_length,
         reply_timeout: args.reply_timeout,
         backoff: args.backoff,

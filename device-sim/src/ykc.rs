@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chargegate_codec::ykc::billing::BillingModelCheck;
+use chargegate_codec::ykc::frame;
 use chargegate_codec::ykc::frame_type as ft;
 use chargegate_codec::ykc::heartbeat::{Heartbeat, GUN_NORMAL};
 use chargegate_codec::ykc::login::{Login, PILE_TYPE_DC};
@@ -44,10 +45,10 @@ const GUN: u8 = 1;
 const START: u8 = 0x68;
 /// Frames in flight at most (login, heartbeat, billing check, record, a coalesced beat); older ones are dropped.
 const MAX_PENDING: usize = 8;
-/// In throughput mode, the shortest gap between two writes of one charger; faster rates batch frames per write.
-const MIN_WRITE_GAP: Duration = Duration::from_millis(10);
-/// Most telemetry frames batched into one write.
-const MAX_BATCH: u64 = 64;
+/// In throughput mode, the shortest gap between two writes of one charger whatever `--load-burst` says.
+const MIN_WRITE_GAP: Duration = Duration::from_millis(1);
+/// Most telemetry frames batched into one write (256 × 68 bytes ≈ 17 KiB).
+const MAX_BATCH: u64 = 256;
 /// Gap between the bytes of a slowloris login, and between the beats of a never-login charger.
 const SLOW_GAP: Duration = Duration::from_secs(1);
 /// The billing model a simulated pile claims to hold.
@@ -94,6 +95,8 @@ struct Pile<'a> {
     charge: Option<Charge>,
     serial_counter: u16,
     energy: u32,
+    /// Throughput mode: the frames of one burst, reused so a burst allocates nothing.
+    burst: Vec<u8>,
 }
 
 /// One connection of one YKC charger, from connect to close.
@@ -128,6 +131,7 @@ pub async fn session(
         charge: None,
         serial_counter: 0,
         energy: 0,
+        burst: Vec::new(),
     };
     match plan.fault {
         Some(f @ ChargerFault::NeverLogin) => {
@@ -470,13 +474,18 @@ impl Pile<'_> {
     }
 
     fn realtime_message(&mut self) -> Message {
+        Message::Realtime(self.realtime_data())
+    }
+
+    /// The next 0x13 body: the meter counts up one step per frame.
+    fn realtime_data(&mut self) -> Realtime {
         self.energy = self.energy.wrapping_add(1);
         let (serial, status, plugged) = match &self.charge {
             Some(c) => (c.serial, STATUS_CHARGING, 1),
             None => (Bcd::default(), STATUS_IDLE, 0),
         };
         let charging = self.charge.is_some();
-        Message::Realtime(Realtime {
+        Realtime {
             serial,
             pile: self.pile,
             gun: GUN,
@@ -495,7 +504,7 @@ impl Pile<'_> {
             loss_energy_raw: self.energy,
             amount_raw: 0,
             faults: 0,
-        })
+        }
     }
 
     /// One 0x13 frame (no reply expected); registered for end-to-end matching with `--observe`.
@@ -533,22 +542,34 @@ impl Pile<'_> {
         Ok(())
     }
 
-    /// Throughput mode: `n` 0x13 frames in one write.
+    /// Throughput mode: `n` 0x13 frames in one write, encoded straight into the reused burst buffer (no
+    /// allocation per frame or per burst once the buffer has grown).
     async fn realtime_batch(&mut self, n: u64) -> Result<(), End> {
-        let mut buf = Vec::new();
+        let mut buf = std::mem::take(&mut self.burst);
+        buf.clear();
         for _ in 0..n {
-            let msg = self.realtime_message();
-            if let Some(frame) = self.encode(&msg) {
-                if let Some(o) = &self.sim.observed {
-                    o.sent(&self.id, u64::from(self.energy));
-                }
-                buf.extend_from_slice(&frame);
+            let r = self.realtime_data();
+            let seq = self.next_seq();
+            let start = buf.len();
+            let length = Realtime::BODY_LEN + frame::LENGTH_OVERHEAD;
+            buf.extend_from_slice(&[
+                START,
+                u8::try_from(length).unwrap_or(u8::MAX),
+                seq[0],
+                seq[1],
+                frame::ENCRYPTION_NONE,
+                ft::REALTIME,
+            ]);
+            r.encode(&mut buf);
+            let crc = frame::crc16(buf.get(start + frame::CRC_START..).unwrap_or_default());
+            buf.extend_from_slice(&crc.to_le_bytes());
+            if let Some(o) = &self.sim.observed {
+                o.sent(&self.id, u64::from(self.energy));
             }
         }
-        self.write
-            .write_all(&buf)
-            .await
-            .map_err(|_| End::Failed(FailReason::WriteError))?;
+        let written = self.write.write_all(&buf).await;
+        self.burst = buf;
+        written.map_err(|_| End::Failed(FailReason::WriteError))?;
         Counters::add(&self.sim.counters.sent, n);
         Counters::add(&self.sim.counters.telemetry_sent, n);
         Ok(())
@@ -565,15 +586,19 @@ impl Pile<'_> {
         let mut next_beat = charger::first_beat(&cfg.heartbeat_idle, self.rng);
         let mut next_plug = charger::first_plug(plan, cfg, self.rng);
         let mut next_telemetry = far;
-        // Throughput mode: frames per write and the gap between writes.
+        // Throughput mode: the gap between writes, and the frames due per second. Frames are owed by elapsed
+        // time, not per wake-up, so a late timer does not lower the offered rate.
         let (batch_gap, batch_rate) = match cfg.load_interval {
             Some(iv) if !iv.is_zero() => {
-                let gap = iv.max(MIN_WRITE_GAP);
-                (Some(gap), gap.as_secs_f64() / iv.as_secs_f64())
+                let gap = iv.max(cfg.load_burst).max(MIN_WRITE_GAP);
+                (Some(gap), 1.0 / iv.as_secs_f64())
             }
             _ => (None, 0.0),
         };
         let mut next_batch = batch_gap.map_or(far, |g| Instant::now() + g.mul_f64(self.rng.unit()));
+        let mut last_batch = batch_gap
+            .and_then(|g| next_batch.checked_sub(g))
+            .unwrap_or(next_batch);
         let mut batch_carry = 0.0f64;
         loop {
             let wake = [
@@ -647,9 +672,12 @@ impl Pile<'_> {
                 if let Some(gap) = batch_gap {
                     if now >= next_batch {
                         next_batch = now + gap;
-                        batch_carry += batch_rate;
+                        batch_carry +=
+                            now.saturating_duration_since(last_batch).as_secs_f64() * batch_rate;
+                        last_batch = now;
                         let n = (batch_carry.floor() as u64).min(MAX_BATCH);
-                        batch_carry -= n as f64;
+                        // A generator that falls behind sends full bursts, but does not hoard a backlog.
+                        batch_carry = (batch_carry - n as f64).min(MAX_BATCH as f64);
                         if n > 0 {
                             self.realtime_batch(n).await?;
                         }

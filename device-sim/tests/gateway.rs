@@ -69,6 +69,7 @@ fn fleet_config(targets: Targets, chargers: u64, mix: &str, faults: &str) -> Fle
             heartbeat_charging: ms(100, 200),
             telemetry_interval: Duration::from_millis(150),
             load_interval: None,
+            load_burst: std::time::Duration::ZERO,
             session_length: ms(400, 800),
             reply_timeout: Duration::from_secs(3),
             backoff: ms(100, 500),
@@ -330,4 +331,42 @@ async fn two_worker_processes_get_disjoint_source_addresses() {
         0.0,
         "no address was used by both workers"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throughput_mode_delivers_every_burst_of_0x13_frames_intact() {
+    let g = gateway(|c| {
+        // A load charger sends far more than the field limits allow.
+        c.limits.rate_frames_per_sec = 1_000_000;
+        c.limits.rate_bytes_per_sec = 100_000_000;
+    })
+    .await;
+    let mut cfg = fleet_config(targets(&g), 10, "ykc:100", "");
+    cfg.charging_share = 0.0;
+    // 100 frames/s per charger, written as one burst of ~10 frames every 100 ms.
+    cfg.sim.load_interval = Some(Duration::from_millis(10));
+    cfg.sim.load_burst = Duration::from_millis(100);
+    let r = fleet::run(cfg).await.unwrap();
+    assert_eq!(r.mismatch_total(), 0, "{r}");
+    assert_eq!(r.connections.up, 10, "{r}");
+    // About 10 × 100 × (3 s − ramp); the bound is wide so a slow machine does not fail it.
+    assert!(r.frames.telemetry_sent >= 500, "{r}");
+    let realtime_in = |text: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("chargegate_frames_in_total{") && l.contains("\"0x13\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    // Every frame the simulator wrote arrives decoded (the gateway may still be draining the last burst).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = g.metrics.render().unwrap();
+        let got = realtime_in(&text);
+        if got as u64 == r.frames.telemetry_sent || tokio::time::Instant::now() > deadline {
+            assert_eq!(got as u64, r.frames.telemetry_sent, "{r}");
+            assert_eq!(metric_sum(&text, "chargegate_decode_errors_total"), 0.0);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

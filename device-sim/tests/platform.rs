@@ -60,6 +60,7 @@ async fn a_heartbeat_reply_with_a_bad_crc_is_a_mismatch() {
             heartbeat_charging: ms(100, 100),
             telemetry_interval: Duration::from_secs(1),
             load_interval: None,
+            load_burst: std::time::Duration::ZERO,
             session_length: ms(1000, 1000),
             reply_timeout: Duration::from_millis(500),
             backoff: ms(100, 200),

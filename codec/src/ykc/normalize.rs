@@ -3,6 +3,8 @@
 //! One function, [`normalize`], with one arm per message family; the table in `docs/protocols/ykc.md` lists every
 //! mapping. Down frames (platform → pile) normalize to nothing: they are what the gateway itself sends.
 
+use std::fmt::Write as _;
+
 use super::encoding::hex_code;
 use serde_json::json;
 
@@ -197,45 +199,25 @@ fn connector_status(r: &Realtime) -> ConnectorStatus {
 }
 
 fn realtime(r: &Realtime) -> Vec<Observation> {
-    let pile = r.pile.to_string();
+    // The hot path (every 0x13 frame): the pile number is rendered once into a right-sized string, and the list
+    // is allocated once at its final size.
+    let mut pile = String::with_capacity(2 * r.pile.0.len());
+    let _ = write!(pile, "{}", r.pile);
     let gun = u16::from(r.gun);
     let errors: Vec<String> = r.active_faults().map(|(code, _)| code.to_owned()).collect();
-    let mut out = vec![
-        Observation::connector(
-            pile.clone(),
-            gun,
-            EventBody::Status(StatusData {
-                status: connector_status(r),
-                vendor_status: hex_code(r.status),
-                plugged: Some(r.plugged == YES),
-                gun_returned: (r.gun_returned != GUN_RETURNED_UNKNOWN)
-                    .then_some(r.gun_returned == YES),
-                errors,
-                info: None,
-            }),
-        ),
-        Observation::connector(
-            pile.clone(),
-            gun,
-            EventBody::Meter(MeterData {
-                transaction_id: (!r.serial.is_zero()).then(|| r.serial.to_string()),
-                voltage_v: Some(r.voltage_v()),
-                current_a: Some(r.current_a()),
-                power_kw: Some(r.power_kw()),
-                energy_kwh: Some(r.energy_kwh()),
-                soc_pct: Some(f64::from(r.soc_pct)),
-                // Raw 0 means "not measured" (idle, AC pile), not −50 °C.
-                connector_temperature_c: (r.cable_temperature_raw != 0)
-                    .then(|| r.cable_temperature_c()),
-                battery_temperature_max_c: (r.battery_temperature_raw != 0)
-                    .then(|| r.battery_temperature_c()),
-                elapsed_min: Some(u32::from(r.charging_min)),
-                remaining_min: Some(u32::from(r.remaining_min)),
-                amount: Some(r.amount_yuan()),
-                ..Default::default()
-            }),
-        ),
-    ];
+    let mut out = Vec::with_capacity(2 + errors.len());
+    out.push(Observation::connector(
+        pile.clone(),
+        gun,
+        EventBody::Status(StatusData {
+            status: connector_status(r),
+            vendor_status: hex_code(r.status),
+            plugged: Some(r.plugged == YES),
+            gun_returned: (r.gun_returned != GUN_RETURNED_UNKNOWN).then_some(r.gun_returned == YES),
+            errors,
+            info: None,
+        }),
+    ));
     out.extend(r.active_faults().map(|(code, text)| {
         Observation::connector(
             pile.clone(),
@@ -253,6 +235,29 @@ fn realtime(r: &Realtime) -> Vec<Observation> {
             }),
         )
     }));
+    // The meter event goes second, as before; it takes the pile string itself.
+    let meter = Observation::connector(
+        pile,
+        gun,
+        EventBody::Meter(MeterData {
+            transaction_id: (!r.serial.is_zero()).then(|| r.serial.to_string()),
+            voltage_v: Some(r.voltage_v()),
+            current_a: Some(r.current_a()),
+            power_kw: Some(r.power_kw()),
+            energy_kwh: Some(r.energy_kwh()),
+            soc_pct: Some(f64::from(r.soc_pct)),
+            // Raw 0 means "not measured" (idle, AC pile), not −50 °C.
+            connector_temperature_c: (r.cable_temperature_raw != 0)
+                .then(|| r.cable_temperature_c()),
+            battery_temperature_max_c: (r.battery_temperature_raw != 0)
+                .then(|| r.battery_temperature_c()),
+            elapsed_min: Some(u32::from(r.charging_min)),
+            remaining_min: Some(u32::from(r.remaining_min)),
+            amount: Some(r.amount_yuan()),
+            ..Default::default()
+        }),
+    );
+    out.insert(1, meter);
     out
 }
 
