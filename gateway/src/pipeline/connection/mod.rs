@@ -25,6 +25,7 @@ use chargegate_codec::plugin::{
     CodecConnection, CodecRegistry, DecodedFrame, DeferredKind, Inbound, Refusal, ReplyOutcome,
     ReplyPlan, VendorCodec,
 };
+use futures_util::future::Either;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
@@ -168,76 +169,103 @@ struct Driver<S> {
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
-pub async fn run_connection<S>(
+pub fn run_connection<S>(
     io: S,
     conn_id: u64,
     ctx: ConnectionContext,
-) -> Result<CloseReason, ConnectionError>
+) -> impl Future<Output = Result<CloseReason, ConnectionError>>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    run_connection_with(io, BytesMut::new(), conn_id, ctx).await
+    run_connection_with(io, BytesMut::new(), conn_id, ctx)
 }
 
 /// As [`run_connection`], with bytes already read from the socket (after a PROXY header) processed first.
-pub async fn run_connection_with<S>(
+///
+/// The connection is set up before the returned future exists, so the future holds only the driver (an `async fn`
+/// would also keep its arguments for life, next to the driver built from them).
+pub fn run_connection_with<S>(
     io: S,
     preread: BytesMut,
     conn_id: u64,
     ctx: ConnectionContext,
-) -> Result<CloseReason, ConnectionError>
+) -> impl Future<Output = Result<CloseReason, ConnectionError>>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let codec = ctx
-        .codecs
-        .default_for(ctx.codec_name)
-        .ok_or(ConnectionError::UnknownCodec(ctx.codec_name))?;
-    let (control_tx, control) = control_channel(ctx.config.control_capacity);
-    let now_ms = ctx.clock.now_ms();
-    let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
-    let target = LivenessTarget {
-        conn_id,
-        control: control_tx.clone(),
-    };
-    let liveness = Liveness::arm(
-        ctx.wheel.clone(),
-        target,
-        codec.liveness(),
-        auth.deadline_ms(),
-    )?;
-    let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
-    let pipeline = Pipeline {
-        auth,
-        liveness,
-        rate: RateLimiter::new(ctx.config.rate, now_ms),
-        normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
-        outbound: gauge.clone(),
-    };
-    let mut driver = Driver {
-        io,
-        inbound: preread,
-        outbox: Outbox::new(gauge),
-        write_failed: false,
-        control,
-        control_tx,
-        sweep: None,
-        conn: codec.connect(),
-        codec,
-        ctx,
-        conn_id,
-        pipeline,
-        correlator: None,
-        session: None,
-        seen_transitions: 0,
-    };
-    let reason = driver.run().await;
-    driver.finish(reason);
-    driver.close_socket().await;
-    Ok(reason)
+    match Driver::new(io, preread, conn_id, ctx) {
+        Ok(driver) => Either::Left(driver.serve()),
+        Err(error) => Either::Right(std::future::ready(Err(error))),
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    /// Sets a connection up: codec state, control queue, liveness entry (armed with the login deadline), pipeline.
+    fn new(
+        io: S,
+        preread: BytesMut,
+        conn_id: u64,
+        ctx: ConnectionContext,
+    ) -> Result<Self, ConnectionError> {
+        let codec = ctx
+            .codecs
+            .default_for(ctx.codec_name)
+            .ok_or(ConnectionError::UnknownCodec(ctx.codec_name))?;
+        let (control_tx, control) = control_channel(ctx.config.control_capacity);
+        let now_ms = ctx.clock.now_ms();
+        let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
+        let target = LivenessTarget {
+            conn_id,
+            control: control_tx.clone(),
+        };
+        let liveness = Liveness::arm(
+            ctx.wheel.clone(),
+            target,
+            codec.liveness(),
+            auth.deadline_ms(),
+        )?;
+        let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
+        let pipeline = Pipeline {
+            auth,
+            liveness,
+            rate: RateLimiter::new(ctx.config.rate, now_ms),
+            normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
+            outbound: gauge.clone(),
+        };
+        Ok(Driver {
+            io,
+            inbound: preread,
+            outbox: Outbox::new(gauge),
+            write_failed: false,
+            control,
+            control_tx,
+            sweep: None,
+            conn: codec.connect(),
+            codec,
+            ctx,
+            conn_id,
+            pipeline,
+            correlator: None,
+            session: None,
+            seen_transitions: 0,
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    /// Runs the connection to its end: serve, emit `offline`, let the last replies out.
+    fn serve(mut self) -> impl Future<Output = Result<CloseReason, ConnectionError>> {
+        // Borrowed inside the block, never moved: a moved driver would be stored twice (the captured value and
+        // the local it moved into).
+        async move {
+            let driver = &mut self;
+            let reason = driver.run().await;
+            driver.finish(reason);
+            driver.close_socket().await;
+            Ok(reason)
+        }
+    }
+
     async fn run(&mut self) -> CloseReason {
         if !self.inbound.is_empty() {
             if let Some(reason) = self.drain().await {
@@ -392,33 +420,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Decodes and handles every whole frame buffered, then gives the buffer back if nothing is left in it.
     async fn drain(&mut self) -> Option<CloseReason> {
         let mut buf = std::mem::take(&mut self.inbound);
-        let reason = self.drain_buf(&mut buf).await;
+        let reason = loop {
+            // Boxed, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
+            // a login or billing-ack await) must not size every idle connection's future for life.
+            let handled = match self.next_frame(&mut buf) {
+                Ok(Some(frame)) => Box::pin(self.frame(frame)),
+                Ok(None) => break None,
+                Err(reason) => break Some(reason),
+            };
+            if let Some(reason) = handled.await {
+                break Some(reason);
+            }
+        };
         if !buf.is_empty() {
             self.inbound = buf;
         }
         reason
     }
 
-    /// Decodes and handles every whole frame in `buf`.
-    async fn drain_buf(&mut self, buf: &mut BytesMut) -> Option<CloseReason> {
+    /// The next whole frame in `buf` (`None`: more bytes needed), counting and dead-lettering rejected ones on
+    /// the way; `Err` closes the connection.
+    fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
         loop {
             match self.conn.decode(buf) {
                 // What the codec leaves buffered is the start of one frame: more than the limit and that frame
                 // is too long, whatever its header announced (so memory stays bounded for every codec).
                 Ok(None) if buf.len() > self.ctx.config.max_frame_bytes => {
-                    return Some(self.frame_too_long(buf.len()));
+                    return Err(self.frame_too_long(buf.len()));
                 }
-                Ok(None) => return None,
+                Ok(None) => return Ok(None),
                 Ok(Some(Inbound::Frame(frame)))
                     if frame.raw.len() > self.ctx.config.max_frame_bytes =>
                 {
-                    return Some(self.frame_too_long(frame.raw.len()));
+                    return Err(self.frame_too_long(frame.raw.len()));
                 }
                 Ok(Some(Inbound::Frame(frame))) => {
                     self.ctx.observer.frame_in(frame.message_type);
-                    if let Some(reason) = self.frame(frame).await {
-                        return Some(reason);
-                    }
+                    return Ok(Some(frame));
                 }
                 Ok(Some(Inbound::Rejected(rejected))) => {
                     self.ctx.observer.decode_error(&rejected.error);
@@ -433,14 +471,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                                 .router
                                 .dead_letter(&charger, &rejected.raw, &rejected.error);
                         }
-                        Verdict::Close(reason) => return Some(reason),
+                        Verdict::Close(reason) => return Err(reason),
                         _ => {}
                     }
                 }
                 Err(error) => {
                     let code = CloseReason::ProtocolError.code();
                     tracing::warn!(conn = self.conn_id, kind = error.kind(), code, %error, "stream corrupt");
-                    return Some(CloseReason::ProtocolError);
+                    return Err(CloseReason::ProtocolError);
                 }
             }
         }
@@ -484,7 +522,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             Step::Close(reason) => return Some(reason),
         };
         if frame.login.is_some() {
-            if let Some(reason) = self.login(&frame).await {
+            // Boxed: the login's await (the authenticator) is dead after login and must not size every
+            // connection's future for life.
+            if let Some(reason) = Box::pin(self.login(&frame)).await {
                 return Some(reason);
             }
             // Stamped before the identity (and the codec version the rollout picks) was known.
@@ -529,12 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
             }
             ReplyPlan::Deferred(d) if d.kind == DeferredKind::BillingAck => {
-                let mut stored = true;
-                for rx in upstream {
-                    let ok = tokio::time::timeout(UPSTREAM_ACK_TIMEOUT, rx).await;
-                    stored &= matches!(ok, Ok(Ok(true)));
-                }
-                let outcome = if stored {
+                let outcome = if Box::pin(upstream_stored(upstream)).await {
                     ReplyOutcome::Accepted
                 } else {
                     ReplyOutcome::Rejected
@@ -708,6 +743,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.ctx.router.route(event);
         }
     }
+}
+
+/// Whether upstream confirmed every billing event within [`UPSTREAM_ACK_TIMEOUT`] (boxed by the caller: it is the
+/// largest await of a frame and rare).
+async fn upstream_stored(upstream: Vec<tokio::sync::oneshot::Receiver<bool>>) -> bool {
+    let mut stored = true;
+    for rx in upstream {
+        let ok = tokio::time::timeout(UPSTREAM_ACK_TIMEOUT, rx).await;
+        stored &= matches!(ok, Ok(Ok(true)));
+    }
+    stored
 }
 
 fn wall_clock_ms() -> u64 {
