@@ -192,8 +192,7 @@ impl WorkerSeed {
                     incoming.tls,
                     &ctx,
                 ));
-                if let Some(conn) = prepared.await
-                {
+                if let Some(conn) = prepared.await {
                     handler.handle(conn, Rc::clone(&ctx)).await;
                 }
                 metrics.closed();
