@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use chargegate_codec::plugin::CodecRegistry;
+use futures_util::FutureExt;
 
 use super::observer::MetricsObserver;
 use super::sniff::sniff;
@@ -218,20 +219,22 @@ impl CodecHandler {
     }
 }
 
-/// Runs one connection through the pipeline and logs how it ended.
-async fn serve(
+/// Runs one connection through the pipeline and logs how it ended. A combinator, not an `async fn`: that would
+/// keep the stream and context a second time next to the connection future built from them, for the
+/// connection's whole life.
+fn serve(
     stream: ConnStream,
     preread: BytesMut,
     peer: std::net::SocketAddr,
     conn_id: u64,
     conn_ctx: ConnectionContext,
-) {
-    match run_connection_with(stream, preread, conn_id, conn_ctx).await {
+) -> impl std::future::Future<Output = ()> {
+    run_connection_with(stream, preread, conn_id, conn_ctx).map(move |ended| match ended {
         Ok(reason) => {
             tracing::debug!(conn = conn_id, %peer, reason = reason.as_str(), "connection closed")
         }
         Err(e) => {
             tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started")
         }
-    }
+    })
 }

@@ -12,20 +12,19 @@ use std::time::Duration;
 
 use chargegate_codec::event::{ConnectorStatus, EventBody};
 use chargegate_codec::plugin::{DecodedFrame, LivenessPolicy};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::timing_wheel::{TimerKey, TimingWheel, WheelError};
 use super::{CloseReason, Layer, Verdict};
-use crate::session::SessionControl;
+use crate::session::ControlSender;
 
 /// Whom to tell when a connection's deadline passes.
 #[derive(Debug, Clone)]
 pub struct LivenessTarget {
     /// The connection's id (for logs).
     pub conn_id: u64,
-    /// The connection's control channel.
-    pub control: mpsc::Sender<SessionControl>,
+    /// The connection's control queue.
+    pub control: ControlSender,
 }
 
 /// The wheel one worker shares between its connections. Only that worker's tasks touch it, so the lock is
@@ -147,20 +146,9 @@ pub async fn run_wheel(wheel: SharedWheel, clock: WorkerClock) {
             );
         }
         for target in expired.drain(..) {
-            match target
-                .control
-                .try_send(SessionControl::Close(CloseReason::LivenessTimeout))
-            {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(msg)) => {
-                    // The entry has left the wheel, so the close must not be lost: wait for room off the ticker.
-                    tokio::spawn(async move {
-                        let _ = target.control.send(msg).await;
-                    });
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => {
-                    tracing::debug!(conn = target.conn_id, "expired connection already gone");
-                }
+            // A close request always fits the control queue, so the expiry is never lost.
+            if !target.control.close(CloseReason::LivenessTimeout) {
+                tracing::debug!(conn = target.conn_id, "expired connection already gone");
             }
         }
     }
@@ -173,16 +161,17 @@ mod tests {
 
     use super::super::timing_wheel::{DEFAULT_SLOTS, DEFAULT_TICK};
     use super::*;
+    use crate::session::{control_channel, ControlReceiver, SessionControl};
 
     const POLICY: LivenessPolicy = LivenessPolicy {
         idle: Duration::from_secs(30),
         charging: Duration::from_secs(10),
     };
 
-    fn setup() -> (SharedWheel, mpsc::Receiver<SessionControl>, Liveness) {
+    fn setup() -> (SharedWheel, ControlReceiver, Liveness) {
         let wheel: SharedWheel =
             Arc::new(Mutex::new(TimingWheel::new(DEFAULT_TICK, DEFAULT_SLOTS)));
-        let (tx, rx) = mpsc::channel(4);
+        let (tx, rx) = control_channel(4);
         let target = LivenessTarget {
             conn_id: 1,
             control: tx,
@@ -236,11 +225,11 @@ mod tests {
         let clock = WorkerClock::start();
         let ticker = tokio::spawn(run_wheel(wheel.clone(), clock));
         tokio::time::sleep(Duration::from_millis(9_500)).await;
-        assert!(rx.try_recv().is_err(), "not before the deadline");
+        assert!(rx.try_recv().is_none(), "not before the deadline");
         tokio::time::sleep(Duration::from_millis(1_600)).await;
         assert!(matches!(
             rx.try_recv(),
-            Ok(SessionControl::Close(CloseReason::LivenessTimeout))
+            Some(SessionControl::Close(CloseReason::LivenessTimeout))
         ));
         ticker.abort();
         drop(live);

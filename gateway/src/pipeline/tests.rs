@@ -3,10 +3,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::session::control_channel;
 use bytes::Bytes;
 use chargegate_codec::event::{EventBody, HeartbeatData, Observation};
 use chargegate_codec::plugin::{Credential, DecodedFrame, LivenessPolicy, LoginInfo};
-use tokio::sync::mpsc;
 
 use super::auth::{AuthDecision, AuthGate, DEFAULT_LOGIN_DEADLINE};
 use super::liveness::{Liveness, LivenessTarget, SharedWheel};
@@ -18,7 +18,7 @@ use super::*;
 
 fn pipeline(rate: RateLimitConfig) -> (Pipeline, SharedWheel) {
     let wheel: SharedWheel = Arc::new(Mutex::new(TimingWheel::new(DEFAULT_TICK, DEFAULT_SLOTS)));
-    let (tx, _rx) = mpsc::channel(1);
+    let (tx, _rx) = control_channel(1);
     let auth = AuthGate::new(0, DEFAULT_LOGIN_DEADLINE);
     let policy = LivenessPolicy {
         idle: Duration::from_secs(30),

@@ -183,15 +183,16 @@ impl WorkerSeed {
                 let metrics = ctx.metrics.connection(&incoming.listener.name, ctx.id);
                 metrics.opened();
                 let permit = incoming.permit;
-                if let Some(conn) = prepare(
+                // Boxed: the PROXY read and TLS handshake state is large and dead once the connection runs, and
+                // this task holds its future for the connection's whole life.
+                let prepared = Box::pin(prepare(
                     incoming.stream,
                     incoming.peer,
                     incoming.listener,
                     incoming.tls,
                     &ctx,
-                )
-                .await
-                {
+                ));
+                if let Some(conn) = prepared.await {
                     handler.handle(conn, Rc::clone(&ctx)).await;
                 }
                 metrics.closed();

@@ -77,15 +77,15 @@ impl CommandDispatcher {
 
 #[cfg(test)]
 mod tests {
-    use chargegate_codec::command::{CommandKind, ConnectorArgs};
-    use tokio::sync::mpsc;
-
     use super::*;
     use crate::pipeline::CloseReason;
-    use crate::session::{PendingConfig, SessionHandle, SessionMeta};
+    use crate::session::{
+        control_channel, ControlReceiver, PendingConfig, SessionHandle, SessionMeta,
+    };
+    use chargegate_codec::command::{CommandKind, ConnectorArgs};
 
-    fn handle(charger: &str, conn_id: u64) -> (SessionHandle, mpsc::Receiver<SessionControl>) {
-        let (tx, rx) = mpsc::channel(8);
+    fn handle(charger: &str, conn_id: u64) -> (SessionHandle, ControlReceiver) {
+        let (tx, rx) = control_channel(8);
         let meta = SessionMeta::new(charger, "ykc", "ykc/1.6", None, 0, 0);
         (
             SessionHandle {
@@ -105,18 +105,13 @@ mod tests {
     }
 
     /// Plays the connection task: answers every command `accepted`.
-    fn answer_commands(
-        mut rx: mpsc::Receiver<SessionControl>,
-    ) -> tokio::task::JoinHandle<Vec<String>> {
+    fn answer_commands(mut rx: ControlReceiver) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut seen = Vec::new();
-            while let Some(msg) = rx.recv().await {
-                if let SessionControl::Command(q) = msg {
-                    seen.push(q.command.id.clone());
+            loop {
+                if let SessionControl::Command(q) = rx.recv().await {
                     q.answer(CommandStatus::Accepted);
                 }
             }
-            seen
         })
     }
 
@@ -130,7 +125,7 @@ mod tests {
         assert_eq!(outcome.replaced.unwrap().conn_id, 1);
         assert!(matches!(
             old_rx.recv().await,
-            Some(SessionControl::Close(CloseReason::Takeover))
+            SessionControl::Close(CloseReason::Takeover)
         ));
         assert_eq!(registry.get("Y1").unwrap().conn_id, 2);
         assert!(

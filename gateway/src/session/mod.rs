@@ -6,9 +6,11 @@
 //!   one-outstanding-CALL rule.
 //! - [`dispatcher`]: the `dispatch(charger, command, timeout)` API that REST and MQTT call.
 //!
-//! A [`SessionHandle`] is a cheap clone: the sender of the connection task's control channel plus shared metadata.
+//! A [`SessionHandle`] is a cheap clone: the sender of the connection task's control queue ([`control`]) plus
+//! shared metadata.
 //! Map guards are never held across an `.await`: handles are cloned out in a statement of their own.
 
+pub mod control;
 pub mod correlator;
 pub mod dispatcher;
 pub mod pending;
@@ -19,11 +21,12 @@ use std::sync::Arc;
 
 use chargegate_codec::command::Command;
 use chargegate_codec::event::{CommandResultData, CommandStatus};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::pipeline::CloseReason;
 
+pub use control::{control_channel, ControlReceiver, ControlSender};
 pub use correlator::Correlator;
 pub use dispatcher::CommandDispatcher;
 pub use pending::{PendingConfig, PendingQueue};
@@ -32,9 +35,8 @@ pub use registry::SessionRegistry;
 /// A message to a connection task.
 #[derive(Debug)]
 pub enum SessionControl {
-    /// Send this command to the charger and report its result. Boxed so the enum stays two words: tokio
-    /// allocates each connection's control channel 32 slots at once, and an unboxed command made that ~4.6 KB per
-    /// idle charger.
+    /// Send this command to the charger and report its result. Boxed so the enum stays two words in the
+    /// connection's control queue.
     Command(Box<QueuedCommand>),
     /// Close the connection and emit `offline` with this reason.
     Close(CloseReason),
@@ -134,8 +136,8 @@ impl SessionMeta {
 pub struct SessionHandle {
     /// Unique id of the connection (a charger id may have had several).
     pub conn_id: u64,
-    /// The connection task's control channel.
-    pub control: mpsc::Sender<SessionControl>,
+    /// The connection task's control queue.
+    pub control: ControlSender,
     /// Shared metadata.
     pub meta: Arc<SessionMeta>,
 }
@@ -143,13 +145,7 @@ pub struct SessionHandle {
 impl SessionHandle {
     /// Tells the connection to close; never blocks, never fails loudly (a gone connection is already closed).
     pub fn close(&self, reason: CloseReason) {
-        if let Err(mpsc::error::TrySendError::Full(msg)) =
-            self.control.try_send(SessionControl::Close(reason))
-        {
-            let control = self.control.clone();
-            tokio::spawn(async move {
-                let _ = control.send(msg).await;
-            });
-        }
+        // A close request always fits the queue; `false` only means the connection is already gone.
+        self.control.close(reason);
     }
 }

@@ -1,16 +1,22 @@
 //! The connection driver: runs one socket through the pipeline — the function a listener's handler calls.
 //!
-//! One task per connection reads into a small buffer (512 B at first; it grows to fit a frame and shrinks back
-//! once drained), lets the codec cut frames, passes each through [`Pipeline::inbound`], performs what the frame
-//! asks (authenticate a login, answer, correlate a command reply, route events, release a billing ack after
-//! upstream) and serves its control channel (commands, close requests from the liveness wheel or a takeover).
-//! A writer task owns the socket's write half behind the water-mark [`Outbox`]. When the loop ends the charger
-//! is `offline` with the reason at once — a closed socket never waits for the wheel.
+//! One task per connection owns the whole socket. It reads through a per-thread scratch buffer and keeps an owned
+//! buffer only for an unfinished frame (an idle charger holds no read buffer), lets the codec cut frames, passes
+//! each through [`Pipeline::inbound`], performs what the frame asks (authenticate a login, answer, correlate a
+//! command reply, route events, release a billing ack after upstream) and serves its control queue (commands,
+//! close requests from the liveness wheel or a takeover). Replies are written at once by the same task; what the
+//! socket does not take waits in the water-mark [`Outbox`] until it is writable. Timers exist only while needed
+//! (the command sweep). When the loop ends the charger is `offline` with the reason at once — a closed socket
+//! never waits for the wheel.
 
 mod observer;
 mod outbox;
 
+use std::cell::RefCell;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
@@ -19,13 +25,13 @@ use chargegate_codec::plugin::{
     CodecConnection, CodecRegistry, DecodedFrame, DeferredKind, Inbound, Refusal, ReplyOutcome,
     ReplyPlan, VendorCodec,
 };
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
-use tokio_util::sync::CancellationToken;
+use futures_util::future::Either;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 pub use observer::{ConnectionObserver, NoopObserver, Outbound};
-pub use outbox::{outbox, write_loop, Outbox};
+pub use outbox::Outbox;
 
 use super::auth::{AuthDecision, AuthGate, AuthState, Authenticator, DEFAULT_LOGIN_DEADLINE};
 use super::liveness::{Liveness, LivenessTarget, SharedWheel, WorkerClock};
@@ -36,19 +42,18 @@ use super::water_mark::{OutboundGauge, WaterMarkConfig, WriteClass};
 use super::{CloseReason, Pipeline, Step, Verdict};
 use crate::session::correlator::Submit;
 use crate::session::{
-    result_of, Correlator, QueuedCommand, SessionControl, SessionHandle, SessionMeta,
-    SessionRegistry,
+    control_channel, result_of, ControlReceiver, ControlSender, Correlator, QueuedCommand,
+    SessionControl, SessionHandle, SessionMeta, SessionRegistry,
 };
 
-/// Initial read buffer: most charger frames are far smaller, and 100 k idle connections × 8 KiB adds up.
-pub const INITIAL_READ_BUFFER: usize = 512;
-/// A drained read buffer larger than this is replaced by a fresh small one.
-const SHRINK_READ_BUFFER_ABOVE: usize = 8 * 1024;
+/// The per-thread scratch buffer every connection on a thread reads into: only bytes of an unfinished frame are
+/// copied into a buffer the connection owns.
+pub const READ_SCRATCH: usize = 8 * 1024;
 /// How often unanswered commands are checked against their deadlines.
 const COMMAND_SWEEP: Duration = Duration::from_secs(1);
 /// How long a billing ack waits for upstream before the charger is told it failed (it will resend).
 const UPSTREAM_ACK_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the writer may take to flush the last replies after the loop ends.
+/// How long the last replies may take to reach the socket after the loop ends.
 const WRITER_DRAIN: Duration = Duration::from_secs(2);
 
 /// Per-connection settings (all from the gateway config).
@@ -64,7 +69,7 @@ pub struct ConnectionConfig {
     pub rate: RateLimitConfig,
     /// Outbound water marks.
     pub water: WaterMarkConfig,
-    /// Capacity of the control channel (commands, close requests).
+    /// Commands the control queue holds at most (close requests always fit).
     pub control_capacity: usize,
     /// Largest inbound frame, bytes, for every codec: a longer frame, or an unfinished one with more than this
     /// buffered, closes the connection. A codec's own envelope maximum (YKC 261 B) still applies, so the
@@ -122,140 +127,254 @@ pub enum ConnectionError {
     Wheel(#[from] super::timing_wheel::WheelError),
 }
 
-struct Driver {
+thread_local! {
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SCRATCH].into_boxed_slice());
+}
+
+/// What woke the connection task.
+enum Wake {
+    /// Bytes were appended to the inbound buffer.
+    Read,
+    /// The socket closed or failed.
+    Closed,
+    /// A control message arrived.
+    Control(SessionControl),
+    /// The command sweep is due.
+    Sweep,
+    /// The gateway shuts down.
+    Shutdown,
+}
+
+struct Driver<S> {
+    io: S,
+    /// Bytes of an unfinished frame; empty (no allocation) between frames.
+    inbound: BytesMut,
+    outbox: Outbox,
+    /// A write failed: the socket is dead.
+    write_failed: bool,
+    control: ControlReceiver,
+    control_tx: ControlSender,
+    /// The command sweep's timer, only while [`Driver::sweep_due`].
+    sweep: Option<Pin<Box<Sleep>>>,
     ctx: ConnectionContext,
     conn_id: u64,
     codec: Arc<dyn VendorCodec>,
     conn: Box<dyn CodecConnection>,
     pipeline: Pipeline,
-    correlator: Correlator,
-    outbox: Outbox,
-    control_tx: mpsc::Sender<SessionControl>,
+    /// Created by the first command: most chargers never get one.
+    correlator: Option<Box<Correlator>>,
     session: Option<SessionHandle>,
     /// Water-mark transitions already reported to the observer.
     seen_transitions: u64,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
-pub async fn run_connection<S>(
+pub fn run_connection<S>(
     io: S,
     conn_id: u64,
     ctx: ConnectionContext,
-) -> Result<CloseReason, ConnectionError>
+) -> impl Future<Output = Result<CloseReason, ConnectionError>>
 where
-    S: AsyncRead + AsyncWrite + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    run_connection_with(io, BytesMut::new(), conn_id, ctx).await
+    run_connection_with(io, BytesMut::new(), conn_id, ctx)
 }
 
 /// As [`run_connection`], with bytes already read from the socket (after a PROXY header) processed first.
-pub async fn run_connection_with<S>(
+///
+/// The connection is set up before the returned future exists, so the future holds only the driver (an `async fn`
+/// would also keep its arguments for life, next to the driver built from them).
+pub fn run_connection_with<S>(
     io: S,
     preread: BytesMut,
     conn_id: u64,
     ctx: ConnectionContext,
-) -> Result<CloseReason, ConnectionError>
+) -> impl Future<Output = Result<CloseReason, ConnectionError>>
 where
-    S: AsyncRead + AsyncWrite + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let codec = ctx
-        .codecs
-        .default_for(ctx.codec_name)
-        .ok_or(ConnectionError::UnknownCodec(ctx.codec_name))?;
-    let (control_tx, mut control_rx) = mpsc::channel(ctx.config.control_capacity.max(1));
-    let now_ms = ctx.clock.now_ms();
-    let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
-    let target = LivenessTarget {
-        conn_id,
-        control: control_tx.clone(),
-    };
-    let liveness = Liveness::arm(
-        ctx.wheel.clone(),
-        target,
-        codec.liveness(),
-        auth.deadline_ms(),
-    )?;
-    let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
-    let pipeline = Pipeline {
-        auth,
-        liveness,
-        rate: RateLimiter::new(ctx.config.rate, now_ms),
-        normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
-        outbound: gauge.clone(),
-    };
-    let (reader, writer) = tokio::io::split(io);
-    let (outbox, out_rx) = outbox(gauge.clone());
-    let writer_task = tokio::spawn(write_loop(writer, out_rx, gauge));
-    let mut driver = Driver {
-        conn: codec.connect(),
-        codec,
-        ctx,
-        conn_id,
-        pipeline,
-        correlator: Correlator::default(),
-        outbox,
-        control_tx,
-        session: None,
-        seen_transitions: 0,
-    };
-    let reason = driver.run(reader, preread, &mut control_rx).await;
-    driver.finish(reason);
-    drop(driver);
-    let _ = tokio::time::timeout(WRITER_DRAIN, writer_task).await;
-    Ok(reason)
+    match Driver::new(io, preread, conn_id, ctx) {
+        Ok(driver) => Either::Left(driver.serve()),
+        Err(error) => Either::Right(std::future::ready(Err(error))),
+    }
 }
 
-impl Driver {
-    async fn run<R: AsyncRead + Unpin>(
-        &mut self,
-        mut reader: R,
+impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    /// Sets a connection up: codec state, control queue, liveness entry (armed with the login deadline), pipeline.
+    fn new(
+        io: S,
         preread: BytesMut,
-        control: &mut mpsc::Receiver<SessionControl>,
-    ) -> CloseReason {
-        let mut buf = preread;
-        if buf.is_empty() {
-            buf.reserve(INITIAL_READ_BUFFER);
-        } else if let Some(reason) = self.drain(&mut buf).await {
-            return reason;
+        conn_id: u64,
+        ctx: ConnectionContext,
+    ) -> Result<Self, ConnectionError> {
+        let codec = ctx
+            .codecs
+            .default_for(ctx.codec_name)
+            .ok_or(ConnectionError::UnknownCodec(ctx.codec_name))?;
+        let (control_tx, control) = control_channel(ctx.config.control_capacity);
+        let now_ms = ctx.clock.now_ms();
+        let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
+        let target = LivenessTarget {
+            conn_id,
+            control: control_tx.clone(),
+        };
+        let liveness = Liveness::arm(
+            ctx.wheel.clone(),
+            target,
+            codec.liveness(),
+            auth.deadline_ms(),
+        )?;
+        let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
+        let pipeline = Pipeline {
+            auth,
+            liveness,
+            rate: RateLimiter::new(ctx.config.rate, now_ms),
+            normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
+            outbound: gauge.clone(),
+        };
+        Ok(Driver {
+            io,
+            inbound: preread,
+            outbox: Outbox::new(gauge),
+            write_failed: false,
+            control,
+            control_tx,
+            sweep: None,
+            conn: codec.connect(),
+            codec,
+            ctx,
+            conn_id,
+            pipeline,
+            correlator: None,
+            session: None,
+            seen_transitions: 0,
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
+    /// Runs the connection to its end: serve, emit `offline`, let the last replies out.
+    // Not an `async fn`: see the comment in the body (the test `the_connection_future_stays_small` measures it).
+    #[allow(clippy::manual_async_fn)]
+    fn serve(mut self) -> impl Future<Output = Result<CloseReason, ConnectionError>> {
+        // Borrowed inside the block, never moved: a moved driver would be stored twice (the captured value and
+        // the local it moved into).
+        async move {
+            let driver = &mut self;
+            let reason = driver.run().await;
+            driver.finish(reason);
+            driver.close_socket().await;
+            Ok(reason)
+        }
+    }
+
+    async fn run(&mut self) -> CloseReason {
+        if !self.inbound.is_empty() {
+            if let Some(reason) = self.drain().await {
+                return reason;
+            }
         }
         let shutdown = self.ctx.shutdown.clone();
-        let mut sweep = tokio::time::interval(COMMAND_SWEEP);
-        sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut cancelled = pin!(shutdown.cancelled());
         loop {
-            tokio::select! {
-                read = reader.read_buf(&mut buf) => {
-                    match read {
-                        Ok(0) | Err(_) => return CloseReason::Closed,
-                        Ok(_) => {}
-                    }
-                    if let Some(reason) = self.drain(&mut buf).await {
+            let wake = poll_fn(|cx| self.poll_wake(cx, cancelled.as_mut())).await;
+            match wake {
+                Wake::Read => {
+                    if let Some(reason) = self.drain().await {
                         return reason;
                     }
-                    if buf.is_empty() && buf.capacity() > SHRINK_READ_BUFFER_ABOVE {
-                        buf = BytesMut::with_capacity(INITIAL_READ_BUFFER);
-                    }
                 }
-                msg = control.recv() => match msg {
-                    Some(SessionControl::Command(queued)) => self.command(*queued),
-                    Some(SessionControl::Close(reason)) => return self.close_reason(reason),
-                    None => return CloseReason::Shutdown,
-                },
-                // Only while there is something to sweep: an idle charger's task must not wake every second
-                // (10,000 idle connections made 10,000 wake-ups/s, ten times their heartbeats).
-                _ = sweep.tick(), if self.sweep_due() => {
-                    for bytes in self.correlator.expire(Instant::now()) {
+                Wake::Closed => return CloseReason::Closed,
+                Wake::Control(SessionControl::Command(queued)) => self.command(*queued),
+                Wake::Control(SessionControl::Close(reason)) => return self.close_reason(reason),
+                Wake::Sweep => {
+                    let expired = match &mut self.correlator {
+                        Some(c) => c.expire(Instant::now()),
+                        None => Vec::new(),
+                    };
+                    for bytes in expired {
                         self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
-                    // The writer drains the queue on its own task: report a return below the low mark
-                    // even when nothing else is sent.
-                    self.report_water_marks();
                     if let Some(reason) = self.session_deadline() {
                         return reason;
                     }
                 }
-                _ = shutdown.cancelled() => return CloseReason::Shutdown,
+                Wake::Shutdown => return CloseReason::Shutdown,
             }
         }
+    }
+
+    /// Polls everything the connection waits for, in priority order: shutdown, control, pending writes, the
+    /// socket's bytes, the sweep timer.
+    fn poll_wake(
+        &mut self,
+        cx: &mut Context<'_>,
+        cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
+    ) -> Poll<Wake> {
+        if cancelled.poll(cx).is_ready() {
+            return Poll::Ready(Wake::Shutdown);
+        }
+        if let Poll::Ready(msg) = self.control.poll_recv(cx) {
+            return Poll::Ready(Wake::Control(msg));
+        }
+        if self.write_failed {
+            return Poll::Ready(Wake::Closed);
+        }
+        if !self.outbox.is_idle() {
+            let written = self.outbox.poll_write(&mut self.io, cx);
+            self.report_water_marks();
+            if let Poll::Ready(Err(_)) = written {
+                return Poll::Ready(Wake::Closed);
+            }
+        }
+        if let Poll::Ready(read) = self.poll_read(cx) {
+            return Poll::Ready(read);
+        }
+        if self.sweep_due() {
+            let sleep = self
+                .sweep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(COMMAND_SWEEP)));
+            if sleep.as_mut().poll(cx).is_ready() {
+                self.sweep = None;
+                return Poll::Ready(Wake::Sweep);
+            }
+        } else {
+            // Only while there is something to sweep: an idle charger's task must not wake every second
+            // (10,000 idle connections made 10,000 wake-ups/s, ten times their heartbeats).
+            self.sweep = None;
+        }
+        Poll::Pending
+    }
+
+    /// Reads through the thread's scratch buffer; only the bytes read are copied into the connection's own buffer.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let mut buf = ReadBuf::new(&mut scratch[..]);
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(_)) => Poll::Ready(Wake::Closed),
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => Poll::Ready(Wake::Closed),
+                Poll::Ready(Ok(())) => {
+                    if self.inbound.is_empty() {
+                        // Sized to what arrived, not to a fixed buffer.
+                        self.inbound = BytesMut::from(buf.filled());
+                    } else {
+                        self.inbound.extend_from_slice(buf.filled());
+                    }
+                    Poll::Ready(Wake::Read)
+                }
+            }
+        })
+    }
+
+    /// Lets the last replies (a refusal, a login rejection) reach the charger, then shuts the write side down.
+    async fn close_socket(&mut self) {
+        let outbox = &mut self.outbox;
+        let io = &mut self.io;
+        let flushed = poll_fn(|cx| outbox.poll_write(io, cx));
+        let _ = tokio::time::timeout(WRITER_DRAIN, flushed).await;
+        let _ = tokio::time::timeout(WRITER_DRAIN, self.io.shutdown()).await;
     }
 
     /// Logged in, but the protocol session is not established yet (an OCPP-J charger before its BootNotification).
@@ -263,13 +382,13 @@ impl Driver {
         self.pipeline.auth.state() == AuthState::Authenticated && !self.conn.ready()
     }
 
-    /// Whether the 1 s sweep has work: commands outstanding or held, a protocol session still to be established
-    /// (its login deadline), or an outbox above the high mark whose return below the low mark must be reported.
+    /// Whether the 1 s sweep has work: commands outstanding or held, or a protocol session still to be established
+    /// (its login deadline). Water-mark returns are reported where the task itself drains the outbox.
     fn sweep_due(&self) -> bool {
-        self.correlator.outstanding() + self.correlator.held() > 0
+        self.correlator
+            .as_ref()
+            .is_some_and(|c| c.outstanding() + c.held() > 0)
             || !self.conn.ready()
-            || self.seen_transitions % 2 == 1
-            || self.outbox.gauge().transitions() != self.seen_transitions
     }
 
     /// A charger that logged in but has not established its protocol session (an OCPP-J charger that never sent
@@ -300,26 +419,46 @@ impl Driver {
         }
     }
 
-    /// Decodes and handles every whole frame in `buf`.
-    async fn drain(&mut self, buf: &mut BytesMut) -> Option<CloseReason> {
+    /// Decodes and handles every whole frame buffered, then gives the buffer back if nothing is left in it.
+    async fn drain(&mut self) -> Option<CloseReason> {
+        let mut buf = std::mem::take(&mut self.inbound);
+        let reason = loop {
+            // Boxed, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
+            // a login or billing-ack await) must not size every idle connection's future for life.
+            let handled = match self.next_frame(&mut buf) {
+                Ok(Some(frame)) => Box::pin(self.frame(frame)),
+                Ok(None) => break None,
+                Err(reason) => break Some(reason),
+            };
+            if let Some(reason) = handled.await {
+                break Some(reason);
+            }
+        };
+        if !buf.is_empty() {
+            self.inbound = buf;
+        }
+        reason
+    }
+
+    /// The next whole frame in `buf` (`None`: more bytes needed), counting and dead-lettering rejected ones on
+    /// the way; `Err` closes the connection.
+    fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
         loop {
             match self.conn.decode(buf) {
                 // What the codec leaves buffered is the start of one frame: more than the limit and that frame
                 // is too long, whatever its header announced (so memory stays bounded for every codec).
                 Ok(None) if buf.len() > self.ctx.config.max_frame_bytes => {
-                    return Some(self.frame_too_long(buf.len()));
+                    return Err(self.frame_too_long(buf.len()));
                 }
-                Ok(None) => return None,
+                Ok(None) => return Ok(None),
                 Ok(Some(Inbound::Frame(frame)))
                     if frame.raw.len() > self.ctx.config.max_frame_bytes =>
                 {
-                    return Some(self.frame_too_long(frame.raw.len()));
+                    return Err(self.frame_too_long(frame.raw.len()));
                 }
                 Ok(Some(Inbound::Frame(frame))) => {
                     self.ctx.observer.frame_in(frame.message_type);
-                    if let Some(reason) = self.frame(frame).await {
-                        return Some(reason);
-                    }
+                    return Ok(Some(frame));
                 }
                 Ok(Some(Inbound::Rejected(rejected))) => {
                     self.ctx.observer.decode_error(&rejected.error);
@@ -334,14 +473,14 @@ impl Driver {
                                 .router
                                 .dead_letter(&charger, &rejected.raw, &rejected.error);
                         }
-                        Verdict::Close(reason) => return Some(reason),
+                        Verdict::Close(reason) => return Err(reason),
                         _ => {}
                     }
                 }
                 Err(error) => {
                     let code = CloseReason::ProtocolError.code();
                     tracing::warn!(conn = self.conn_id, kind = error.kind(), code, %error, "stream corrupt");
-                    return Some(CloseReason::ProtocolError);
+                    return Err(CloseReason::ProtocolError);
                 }
             }
         }
@@ -385,7 +524,9 @@ impl Driver {
             Step::Close(reason) => return Some(reason),
         };
         if frame.login.is_some() {
-            if let Some(reason) = self.login(&frame).await {
+            // Boxed: the login's await (the authenticator) is dead after login and must not size every
+            // connection's future for life.
+            if let Some(reason) = Box::pin(self.login(&frame)).await {
                 return Some(reason);
             }
             // Stamped before the identity (and the codec version the rollout picks) was known.
@@ -404,8 +545,8 @@ impl Driver {
                 self.ctx.router.protocol_message(charger, text);
             }
         }
-        if let Some(key) = &frame.correlation {
-            let (answered, next) = self.correlator.on_reply(key);
+        if let (Some(key), Some(correlator)) = (&frame.correlation, &mut self.correlator) {
+            let (answered, next) = correlator.on_reply(key);
             if let Some(in_flight) = answered {
                 let result = self.conn.command_result(&in_flight.queued.command, &frame);
                 in_flight.complete(result);
@@ -430,12 +571,7 @@ impl Driver {
                 self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
             }
             ReplyPlan::Deferred(d) if d.kind == DeferredKind::BillingAck => {
-                let mut stored = true;
-                for rx in upstream {
-                    let ok = tokio::time::timeout(UPSTREAM_ACK_TIMEOUT, rx).await;
-                    stored &= matches!(ok, Ok(Ok(true)));
-                }
-                let outcome = if stored {
+                let outcome = if Box::pin(upstream_stored(upstream)).await {
                     ReplyOutcome::Accepted
                 } else {
                     ReplyOutcome::Rejected
@@ -534,15 +670,23 @@ impl Driver {
                 return;
             }
         };
-        if let Submit::Write(bytes) = self.correlator.submit(encoded, queued) {
+        let correlator = self.correlator.get_or_insert_with(Box::default);
+        if let Submit::Write(bytes) = correlator.submit(encoded, queued) {
             self.send(bytes, WriteClass::Normal, Outbound::Command);
         }
     }
 
-    /// Queues `bytes` through the water marks and reports the frame and any mark crossing.
+    /// Queues `bytes` through the water marks, writes what the socket takes right away, and reports the frame
+    /// and any mark crossing. What the socket does not take is written when the task next polls.
     fn send(&mut self, bytes: bytes::Bytes, class: WriteClass, what: Outbound) {
-        if self.outbox.send(bytes, class).is_ok() {
+        if self.outbox.push(bytes, class).is_ok() {
             self.ctx.observer.frame_out(what);
+            // The task's real waker is registered when `poll_wake` polls the outbox again (it does while the
+            // queue is not empty), so a no-op waker is enough for this first attempt.
+            let mut cx = Context::from_waker(Waker::noop());
+            if let Poll::Ready(Err(_)) = self.outbox.poll_write(&mut self.io, &mut cx) {
+                self.write_failed = true;
+            }
         }
         self.report_water_marks();
     }
@@ -576,7 +720,9 @@ impl Driver {
                 "connection closed"
             );
         }
-        self.correlator.fail_all();
+        if let Some(correlator) = &mut self.correlator {
+            correlator.fail_all();
+        }
         self.report_water_marks();
         self.ctx.observer.closed(reason);
         let Some(session) = self.session.take() else {
@@ -599,6 +745,17 @@ impl Driver {
             self.ctx.router.route(event);
         }
     }
+}
+
+/// Whether upstream confirmed every billing event within [`UPSTREAM_ACK_TIMEOUT`] (boxed by the caller: it is the
+/// largest await of a frame and rare).
+async fn upstream_stored(upstream: Vec<tokio::sync::oneshot::Receiver<bool>>) -> bool {
+    let mut stored = true;
+    for rx in upstream {
+        let ok = tokio::time::timeout(UPSTREAM_ACK_TIMEOUT, rx).await;
+        stored &= matches!(ok, Ok(Ok(true)));
+    }
+    stored
 }
 
 fn wall_clock_ms() -> u64 {

@@ -56,6 +56,8 @@ struct Gateway {
     sessions: Arc<SessionRegistry>,
     events: mpsc::Receiver<Event>,
     closed: mpsc::UnboundedReceiver<CloseReason>,
+    /// What every connection gets, for tests that start one themselves.
+    ctx: ConnectionContext,
     _tasks: Vec<JoinHandle<()>>,
 }
 
@@ -129,6 +131,7 @@ async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> G
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (closed_tx, closed) = mpsc::unbounded_channel();
+    let kept = ctx.clone();
     let acceptor = tokio::spawn(async move {
         let mut conn_id = 0;
         while let Ok((socket, _)) = listener.accept().await {
@@ -148,6 +151,7 @@ async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> G
         sessions,
         events,
         closed,
+        ctx: kept,
         _tasks: vec![acceptor, ticker],
     }
 }
@@ -431,4 +435,16 @@ async fn a_billing_record_is_acknowledged_only_after_upstream_has_it() {
         ack,
         frame(msg::SESSION_RECORD_ACK, 5, &[0, 0, 0x01, 0x00, 0]).to_vec()
     );
+}
+
+/// Every idle charger holds its connection future for life: 19,500 of them per process must stay within the
+/// memory budget (issue #6), so the future is kept small (cold state boxed, no per-connection timers or buffers).
+#[tokio::test]
+async fn the_connection_future_stays_small() {
+    let gw = gateway(Duration::from_secs(5)).await;
+    let socket = TcpStream::connect(gw.addr).await.unwrap();
+    let future = run_connection(socket, 1_000, gw.ctx.clone());
+    let size = std::mem::size_of_val(&future);
+    println!("connection future: {size} bytes");
+    assert!(size <= 1_024, "the connection future grew to {size} bytes");
 }

@@ -1,0 +1,193 @@
+//! A connection's control queue: commands and close requests from the session registry, the liveness wheel and
+//! takeovers, to the one task that owns the socket.
+//!
+//! It replaces a bounded tokio `mpsc` channel, which allocated a 32-slot block up front for every connection (most
+//! chargers never receive a command). Here one small `Arc` holds a mutex-guarded `VecDeque` that allocates only
+//! when a message is queued, and the waker of the connection task. Commands are bounded by `capacity` (a full queue
+//! answers `busy`); close requests always fit, so a liveness expiry or takeover is never lost or deferred.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::SessionControl;
+use crate::pipeline::CloseReason;
+
+#[derive(Debug)]
+struct State {
+    queue: VecDeque<SessionControl>,
+    waker: Option<Waker>,
+    /// The receiver is gone: nothing sent now would be read.
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    capacity: usize,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The sending side, cloned into the session handle and the liveness wheel entry.
+#[derive(Debug, Clone)]
+pub struct ControlSender {
+    shared: Arc<Shared>,
+}
+
+/// The receiving side, owned by the connection task; dropping it drops what is still queued.
+#[derive(Debug)]
+pub struct ControlReceiver {
+    shared: Arc<Shared>,
+}
+
+/// A control queue holding at most `capacity` commands (at least one).
+pub fn control_channel(capacity: usize) -> (ControlSender, ControlReceiver) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            waker: None,
+            closed: false,
+        }),
+        capacity: capacity.max(1),
+    });
+    (
+        ControlSender {
+            shared: Arc::clone(&shared),
+        },
+        ControlReceiver { shared },
+    )
+}
+
+impl ControlSender {
+    /// Queues `msg` without waiting. A command is refused with `Full` beyond the capacity; a close request always
+    /// fits. `Closed` means the connection is gone.
+    pub fn try_send(&self, msg: SessionControl) -> Result<(), TrySendError<SessionControl>> {
+        let waker = {
+            let mut state = self.shared.lock();
+            if state.closed {
+                return Err(TrySendError::Closed(msg));
+            }
+            let commands = state
+                .queue
+                .iter()
+                .filter(|m| matches!(m, SessionControl::Command(_)))
+                .count();
+            if matches!(msg, SessionControl::Command(_)) && commands >= self.shared.capacity {
+                return Err(TrySendError::Full(msg));
+            }
+            state.queue.push_back(msg);
+            state.waker.take()
+        };
+        // Woken outside the lock.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Asks the connection to close with `reason`; returns whether it was still there to ask.
+    pub fn close(&self, reason: CloseReason) -> bool {
+        self.try_send(SessionControl::Close(reason)).is_ok()
+    }
+
+    /// Whether the connection task has gone.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().closed
+    }
+}
+
+impl ControlReceiver {
+    /// The next message, or `Pending` with the task's waker stored.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<SessionControl> {
+        let mut state = self.shared.lock();
+        match state.queue.pop_front() {
+            Some(msg) => {
+                if state.queue.is_empty() {
+                    // Give the buffer back: a charger that got one command should not keep its queue.
+                    state.queue = VecDeque::new();
+                }
+                Poll::Ready(msg)
+            }
+            None => {
+                match &mut state.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Waits for the next message.
+    pub async fn recv(&mut self) -> SessionControl {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The next message if one is queued.
+    pub fn try_recv(&mut self) -> Option<SessionControl> {
+        self.shared.lock().queue.pop_front()
+    }
+}
+
+impl Drop for ControlReceiver {
+    fn drop(&mut self) {
+        let (queue, waker) = {
+            let mut state = self.shared.lock();
+            state.closed = true;
+            (std::mem::take(&mut state.queue), state.waker.take())
+        };
+        // Dropped outside the lock: a queued command's reply sender tells its caller the connection is gone.
+        drop(queue);
+        drop(waker);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chargegate_codec::command::{Command, CommandKind, ConnectorArgs};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_close_request_fits_past_a_full_command_queue_and_wakes_the_receiver() {
+        let (tx, mut rx) = control_channel(1);
+        let command = || {
+            SessionControl::Command(Box::new(super::super::QueuedCommand {
+                command: Command {
+                    id: "c1".into(),
+                    kind: CommandKind::Unlock(ConnectorArgs { connector: 1 }),
+                },
+                reply: tokio::sync::oneshot::channel().0,
+                deadline: tokio::time::Instant::now(),
+            }))
+        };
+        assert!(tx.try_send(command()).is_ok());
+        assert!(matches!(tx.try_send(command()), Err(TrySendError::Full(_))));
+        let waiter = tokio::spawn(async move {
+            let first = rx.recv().await;
+            let second = rx.recv().await;
+            (first, second)
+        });
+        assert!(tx.close(CloseReason::Takeover));
+        let (first, second) = waiter.await.unwrap();
+        assert!(matches!(first, SessionControl::Command(_)));
+        assert!(matches!(
+            second,
+            SessionControl::Close(CloseReason::Takeover)
+        ));
+        assert!(tx.is_closed(), "the receiver was dropped with its task");
+        assert!(matches!(
+            tx.try_send(command()),
+            Err(TrySendError::Closed(_))
+        ));
+        assert!(!tx.close(CloseReason::Takeover));
+    }
+}
