@@ -18,7 +18,7 @@ use tracing_subscriber::EnvFilter;
 
 /// With the `mimalloc` feature, mimalloc instead of the system allocator: every frame allocates a handful of small
 /// objects on a worker thread (events, strings) that the sink frees on another thread, and glibc malloc spent ~18 %
-/// of the gateway's CPU on that at 150k frames/s; the cost is RSS (docs/decisions/0011-tput-mimalloc.md).
+/// of the gateway's CPU on that at 150k frames/s; the cost is RSS (docs/decisions/0012-mimalloc.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
