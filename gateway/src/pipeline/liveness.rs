@@ -124,6 +124,13 @@ impl Drop for Liveness {
     }
 }
 
+/// Unix milliseconds now (the `offline` event's clock).
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn lock(wheel: &SharedWheel) -> std::sync::MutexGuard<'_, TimingWheel<LivenessTarget>> {
     wheel.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -145,9 +152,10 @@ pub async fn run_wheel(wheel: SharedWheel, clock: WorkerClock) {
                 "liveness tick"
             );
         }
+        let detected_ms = wall_clock_ms();
         for target in expired.drain(..) {
             // A close request always fits the control queue, so the expiry is never lost.
-            if !target.control.close(CloseReason::LivenessTimeout) {
+            if !target.control.expire(detected_ms) {
                 tracing::debug!(conn = target.conn_id, "expired connection already gone");
             }
         }
@@ -229,7 +237,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(1_600)).await;
         assert!(matches!(
             rx.try_recv(),
-            Some(SessionControl::Close(CloseReason::LivenessTimeout))
+            Some(SessionControl::Expired { .. })
         ));
         ticker.abort();
         drop(live);

@@ -98,6 +98,12 @@ impl ControlSender {
         self.try_send(SessionControl::Close(reason)).is_ok()
     }
 
+    /// Tells the connection its liveness deadline passed at wall-clock `at_ms` (it closes with
+    /// `liveness_timeout`); returns whether it was still there to tell.
+    pub fn expire(&self, at_ms: u64) -> bool {
+        self.try_send(SessionControl::Expired { at_ms }).is_ok()
+    }
+
     /// Whether the connection task has gone.
     pub fn is_closed(&self) -> bool {
         self.shared.lock().closed

@@ -40,6 +40,13 @@ pub enum SessionControl {
     Command(Box<QueuedCommand>),
     /// Close the connection and emit `offline` with this reason.
     Close(CloseReason),
+    /// The liveness wheel found the connection silent past its deadline at wall-clock `at_ms`: close with
+    /// `liveness_timeout` and stamp `offline` with the moment of detection, not the (later) moment this task got to
+    /// it — 10,000 chargers expiring in one tick are closed one after another.
+    Expired {
+        /// Unix milliseconds when the wheel tick found the deadline passed.
+        at_ms: u64,
+    },
 }
 
 /// A command on its way to a charger, with the channel its result goes back on.

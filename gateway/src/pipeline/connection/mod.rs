@@ -166,6 +166,9 @@ struct Driver<S> {
     session: Option<SessionHandle>,
     /// Water-mark transitions already reported to the observer.
     seen_transitions: u64,
+    /// When the liveness wheel detected the silence (Unix ms), if that is why the loop ended: the `offline`
+    /// event carries the moment of detection.
+    expired_at_ms: Option<u64>,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
@@ -248,6 +251,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             correlator: None,
             session: None,
             seen_transitions: 0,
+            expired_at_ms: None,
         })
     }
 }
@@ -287,6 +291,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Wake::Closed => return CloseReason::Closed,
                 Wake::Control(SessionControl::Command(queued)) => self.command(*queued),
                 Wake::Control(SessionControl::Close(reason)) => return self.close_reason(reason),
+                Wake::Control(SessionControl::Expired { at_ms }) => {
+                    self.expired_at_ms = Some(at_ms);
+                    return self.close_reason(CloseReason::LivenessTimeout);
+                }
                 Wake::Sweep => {
                     let expired = match &mut self.correlator {
                         Some(c) => c.expire(Instant::now()),
@@ -740,7 +748,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         for event in self
             .pipeline
             .normalize
-            .stamp(vec![offline], wall_clock_ms())
+            .stamp(vec![offline], self.expired_at_ms.unwrap_or_else(wall_clock_ms))
         {
             self.ctx.router.route(event);
         }
