@@ -745,11 +745,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 reason: reason.as_str().to_owned(),
             }),
         );
-        for event in self
-            .pipeline
-            .normalize
-            .stamp(vec![offline], self.expired_at_ms.unwrap_or_else(wall_clock_ms))
-        {
+        for event in self.pipeline.normalize.stamp(
+            vec![offline],
+            self.expired_at_ms.unwrap_or_else(wall_clock_ms),
+        ) {
             self.ctx.router.route(event);
         }
     }
