@@ -45,6 +45,11 @@ impl WorkerClock {
         }
     }
 
+    /// The instant time 0 stands for.
+    pub fn origin(&self) -> Instant {
+        self.start
+    }
+
     /// Milliseconds since the start.
     pub fn now_ms(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -139,8 +144,11 @@ fn lock(wheel: &SharedWheel) -> std::sync::MutexGuard<'_, TimingWheel<LivenessTa
 /// `liveness_timeout`. Runs until every sender of the wheel is gone (never, in practice: abort it at shutdown).
 pub async fn run_wheel(wheel: SharedWheel, clock: WorkerClock) {
     let tick = Duration::from_millis(lock(&wheel).tick_ms());
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Ticks fall on the wheel's own tick boundaries (clock origin + k × tick), and a late tick does not push the
+    // later ones back (`Skip`; `advance` catches up every tick due): with `Delay` each late wake-up shifted every
+    // later tick, and offline detection drifted past timeout + one tick by a few ms within a minute.
+    let mut interval = tokio::time::interval_at(clock.origin() + tick, tick);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut expired = Vec::new();
     loop {
         interval.tick().await;
