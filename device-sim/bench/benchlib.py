@@ -285,7 +285,8 @@ def start_gateway(name, ykc_port=None, http_port=None, ykc_host="127.0.0.1", reu
             "--set", "listeners.ocpp_tcp.enabled=false",
             "--set", "listeners.gbt27930_can.enabled=false",
             "--set", "listeners.ykc.max_connections=19900",
-            "--set", "listeners.ykc.accept_rate=0"]
+            "--set", "listeners.ykc.accept_rate=0",
+            "--set", "listeners.ykc.accept_rate_per_ip=0"]
     if workers is not None:
         argv += ["--workers", str(workers)]
     if reuse_port:
