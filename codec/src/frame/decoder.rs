@@ -7,6 +7,8 @@
 //! right.) Without a marker there is nothing to resync on, so the decoder keeps Netty's rules: a too-long frame is
 //! discarded exactly, and a CRC-rejected frame is skipped whole (its boundary kept).
 
+use std::sync::Arc;
+
 use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
@@ -65,7 +67,9 @@ fn find_marker(buf: &[u8], marker: &[u8]) -> MarkerSearch {
 /// I/O errors.
 #[derive(Debug, Clone)]
 pub struct FrameDecoder {
-    spec: FrameSpec,
+    /// Shared: a server's connections all decode the same envelope (a copy per connection, with its marker on
+    /// the heap, cost every idle connection ~100 B).
+    spec: Arc<FrameSpec>,
     discarding: Discarding,
     pending_garbage: usize,
     stats: FrameStats,
@@ -74,6 +78,11 @@ pub struct FrameDecoder {
 impl FrameDecoder {
     /// A decoder for `spec`.
     pub fn new(spec: FrameSpec) -> Self {
+        Self::shared(Arc::new(spec))
+    }
+
+    /// A decoder for a `spec` shared with other decoders (one per connection on a server).
+    pub fn shared(spec: Arc<FrameSpec>) -> Self {
         FrameDecoder {
             spec,
             discarding: Discarding::default(),

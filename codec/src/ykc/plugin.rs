@@ -29,7 +29,7 @@ use super::encoding::{Bcd, BillingModel, Cp56Time2a, PileNumber, TransactionSeri
 use super::frame::{CrcOrder, Frame, ENCRYPTION_OFFSET, HEADER_LEN, LENGTH_OFFSET, START};
 use super::login::LoginReply;
 use super::reply;
-use super::stream::frame_spec;
+use super::stream::shared_frame_spec;
 use super::time_sync::TimeSync;
 use super::transaction::{TransactionConfirm, CONFIRM_ILLEGAL, CONFIRM_OK};
 use super::{normalize, Message, YkcError, PROTOCOL};
@@ -226,7 +226,7 @@ impl YkcConnection {
     /// Fresh state for a new connection.
     pub fn new(settings: Arc<YkcSettings>) -> Self {
         YkcConnection {
-            framer: FrameDecoder::new(frame_spec()),
+            framer: FrameDecoder::shared(shared_frame_spec()),
             settings,
             pile: None,
             next_seq: 0,

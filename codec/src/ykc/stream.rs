@@ -26,6 +26,12 @@ pub const MAX_FRAME_LEN: usize = u8::MAX as usize + FRAME_OVERHEAD;
 /// (2 bytes) follows, so frame = 2 (start + length) + length + 2.
 const LENGTH_ADJUSTMENT: i64 = (FRAME_OVERHEAD - LENGTH_OFFSET - LENGTH_FIELD_LEN) as i64;
 
+/// [`frame_spec`] built once and shared by every connection's decoder.
+pub fn shared_frame_spec() -> Arc<FrameSpec> {
+    static SPEC: std::sync::OnceLock<Arc<FrameSpec>> = std::sync::OnceLock::new();
+    Arc::clone(SPEC.get_or_init(|| Arc::new(frame_spec())))
+}
+
 /// YKC's envelope as a [`FrameSpec`]: start byte `0x68`, one length byte at offset 1, CRC-16/MODBUS over
 /// `frame[2 .. len-2)`, low byte first on the wire, the field's high-byte-first order accepted.
 pub fn frame_spec() -> FrameSpec {

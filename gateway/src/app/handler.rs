@@ -87,6 +87,7 @@ impl HandlerFactory for CodecHandlerFactory {
             wheel,
             clock,
             observers: RefCell::new(HashMap::new()),
+            contexts: RefCell::new(HashMap::new()),
             warned: RefCell::new(HashSet::new()),
         })
     }
@@ -124,6 +125,8 @@ pub struct CodecHandler {
     wheel: SharedWheel,
     clock: WorkerClock,
     observers: RefCell<HashMap<&'static str, Arc<MetricsObserver>>>,
+    /// One context per codec on this worker, shared by all its connections (a copy per connection cost 208 B).
+    contexts: RefCell<HashMap<&'static str, Arc<ConnectionContext>>>,
     warned: RefCell<HashSet<String>>,
 }
 
@@ -161,8 +164,19 @@ impl ConnectionHandler for CodecHandler {
 }
 
 impl CodecHandler {
-    /// The pipeline context for a connection speaking `codec_name`.
-    fn context(&self, codec_name: &'static str, ctx: &WorkerCtx) -> ConnectionContext {
+    /// The pipeline context for a connection speaking `codec_name`, built once per worker and codec.
+    fn context(&self, codec_name: &'static str, ctx: &WorkerCtx) -> Arc<ConnectionContext> {
+        if let Some(shared) = self.contexts.borrow().get(codec_name) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(self.build_context(codec_name, ctx));
+        self.contexts
+            .borrow_mut()
+            .insert(codec_name, Arc::clone(&shared));
+        shared
+    }
+
+    fn build_context(&self, codec_name: &'static str, ctx: &WorkerCtx) -> ConnectionContext {
         ConnectionContext {
             codec_name,
             codecs: Arc::clone(&self.shared.codecs),
@@ -179,7 +193,7 @@ impl CodecHandler {
 
     /// A `sniff` listener: the first bytes pick the codec (see [`super::sniff`]).
     fn handle_sniffed(&self, mut conn: Connection, ctx: Rc<WorkerCtx>) -> LocalFuture {
-        let contexts: HashMap<&'static str, ConnectionContext> = self
+        let contexts: HashMap<&'static str, Arc<ConnectionContext>> = self
             .shared
             .codecs
             .names()
@@ -227,7 +241,7 @@ fn serve(
     preread: BytesMut,
     peer: std::net::SocketAddr,
     conn_id: u64,
-    conn_ctx: ConnectionContext,
+    conn_ctx: Arc<ConnectionContext>,
 ) -> impl std::future::Future<Output = ()> {
     run_connection_with(stream, preread, conn_id, conn_ctx).map(move |ended| match ended {
         Ok(reason) => {

@@ -15,7 +15,7 @@ use chargegate_codec::plugin::{DecodedFrame, LivenessPolicy};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::timing_wheel::{TimerKey, TimingWheel, WheelError};
-use super::{CloseReason, Layer, Verdict};
+use super::{Layer, Verdict};
 use crate::session::ControlSender;
 
 /// Whom to tell when a connection's deadline passes.

@@ -41,32 +41,28 @@ impl Default for RateLimitConfig {
     }
 }
 
-/// A token bucket refilled continuously at `rate` tokens per second up to `burst`.
+/// A token bucket refilled continuously at a rate up to a burst. The rate and burst are read from the config at
+/// each refill rather than copied into every connection's buckets (an idle connection keeps only this state).
 #[derive(Debug, Clone)]
 struct TokenBucket {
     milli_tokens: u64,
-    capacity: u64,
-    rate_per_sec: u64,
     last_ms: u64,
 }
 
 impl TokenBucket {
-    fn new(rate_per_sec: u32, burst: u32, now_ms: u64) -> Self {
-        let capacity = u64::from(burst.max(1)).saturating_mul(MILLI);
+    fn new(burst: u32, now_ms: u64) -> Self {
         TokenBucket {
-            milli_tokens: capacity,
-            capacity,
-            rate_per_sec: u64::from(rate_per_sec),
+            milli_tokens: capacity(burst),
             last_ms: now_ms,
         }
     }
 
-    fn refill(&mut self, now_ms: u64) {
+    fn refill(&mut self, rate_per_sec: u32, burst: u32, now_ms: u64) {
         let elapsed = now_ms.saturating_sub(self.last_ms);
         self.last_ms = self.last_ms.max(now_ms);
         // rate tokens/s = rate milli-tokens/ms.
-        let added = elapsed.saturating_mul(self.rate_per_sec);
-        self.milli_tokens = self.milli_tokens.saturating_add(added).min(self.capacity);
+        let added = elapsed.saturating_mul(u64::from(rate_per_sec));
+        self.milli_tokens = self.milli_tokens.saturating_add(added).min(capacity(burst));
     }
 
     fn has(&self, tokens: u64) -> bool {
@@ -97,8 +93,8 @@ impl RateLimiter {
     pub fn new(config: RateLimitConfig, now_ms: u64) -> Self {
         RateLimiter {
             config,
-            frames: TokenBucket::new(config.frames_per_sec, config.frame_burst, now_ms),
-            bytes: TokenBucket::new(config.bytes_per_sec, config.byte_burst, now_ms),
+            frames: TokenBucket::new(config.frame_burst, now_ms),
+            bytes: TokenBucket::new(config.byte_burst, now_ms),
             window_start_ms: now_ms,
             dropped_in_window: 0,
             abusive_windows: 0,
@@ -114,8 +110,9 @@ impl RateLimiter {
     /// Accounts one frame of `len` bytes.
     pub fn check(&mut self, len: usize, now_ms: u64) -> Verdict {
         self.roll_window(now_ms);
-        self.frames.refill(now_ms);
-        self.bytes.refill(now_ms);
+        let c = self.config;
+        self.frames.refill(c.frames_per_sec, c.frame_burst, now_ms);
+        self.bytes.refill(c.bytes_per_sec, c.byte_burst, now_ms);
         let len = u64::try_from(len).unwrap_or(u64::MAX);
         if self.frames.has(1) && self.bytes.has(len) {
             self.frames.take(1);
@@ -147,6 +144,11 @@ impl RateLimiter {
             .window_start_ms
             .saturating_add(whole_windows.saturating_mul(WINDOW_MS));
     }
+}
+
+/// A bucket's capacity in milli-tokens (at least one token).
+fn capacity(burst: u32) -> u64 {
+    u64::from(burst.max(1)).saturating_mul(MILLI)
 }
 
 impl Layer for RateLimiter {

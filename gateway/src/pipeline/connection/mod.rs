@@ -156,7 +156,8 @@ struct Driver<S> {
     control_tx: ControlSender,
     /// The command sweep's timer, only while [`Driver::sweep_due`].
     sweep: Option<Pin<Box<Sleep>>>,
-    ctx: ConnectionContext,
+    /// Shared by every connection of the listener on this worker: one pointer here, not a 208 B copy.
+    ctx: Arc<ConnectionContext>,
     conn_id: u64,
     codec: Arc<dyn VendorCodec>,
     conn: Box<dyn CodecConnection>,
@@ -172,10 +173,13 @@ struct Driver<S> {
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
+///
+/// Pass an `Arc<ConnectionContext>` the listener shares between its connections (a plain context is wrapped in
+/// its own `Arc`, which costs an allocation per connection).
 pub fn run_connection<S>(
     io: S,
     conn_id: u64,
-    ctx: ConnectionContext,
+    ctx: impl Into<Arc<ConnectionContext>>,
 ) -> impl Future<Output = Result<CloseReason, ConnectionError>>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
@@ -191,12 +195,12 @@ pub fn run_connection_with<S>(
     io: S,
     preread: BytesMut,
     conn_id: u64,
-    ctx: ConnectionContext,
+    ctx: impl Into<Arc<ConnectionContext>>,
 ) -> impl Future<Output = Result<CloseReason, ConnectionError>>
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    match Driver::new(io, preread, conn_id, ctx) {
+    match Driver::new(io, preread, conn_id, ctx.into()) {
         Ok(driver) => Either::Left(driver.serve()),
         Err(error) => Either::Right(std::future::ready(Err(error))),
     }
@@ -208,7 +212,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         io: S,
         preread: BytesMut,
         conn_id: u64,
-        ctx: ConnectionContext,
+        ctx: Arc<ConnectionContext>,
     ) -> Result<Self, ConnectionError> {
         let codec = ctx
             .codecs

@@ -446,5 +446,27 @@ async fn the_connection_future_stays_small() {
     let future = run_connection(socket, 1_000, gw.ctx.clone());
     let size = std::mem::size_of_val(&future);
     println!("connection future: {size} bytes");
+    use std::mem::size_of;
+    println!(
+        "driver {} ctx {} pipeline {} rate {} normalize {} liveness {} auth {} outbox {} codec conn {} meta {} gauge {} inbound {}",
+        size_of::<super::Driver<TcpStream>>(),
+        size_of::<ConnectionContext>(),
+        size_of::<crate::pipeline::Pipeline>(),
+        size_of::<crate::pipeline::rate_limit::RateLimiter>(),
+        size_of::<crate::pipeline::normalize::Normalizer>(),
+        size_of::<crate::pipeline::liveness::Liveness>(),
+        size_of::<crate::pipeline::auth::AuthGate>(),
+        size_of::<super::Outbox>(),
+        size_of::<Box<dyn chargegate_codec::plugin::CodecConnection>>(),
+        size_of::<crate::session::SessionMeta>(),
+        size_of::<crate::pipeline::water_mark::OutboundGauge>(),
+        size_of::<bytes::BytesMut>(),
+    );
+    let socket = TcpStream::connect(gw.addr).await.unwrap();
+    let mut driver =
+        super::Driver::new(socket, bytes::BytesMut::new(), 1, Arc::new(gw.ctx.clone())).unwrap();
+    println!("drain {}", size_of_val(&driver.drain()));
+    println!("close_socket {}", size_of_val(&driver.close_socket()));
+    println!("run {}", size_of_val(&driver.run()));
     assert!(size <= 1_024, "the connection future grew to {size} bytes");
 }
