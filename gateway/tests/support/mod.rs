@@ -55,6 +55,15 @@ pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 /// True when the server closed the connection (EOF or reset) without sending anything.
+/// Connects to `addr` and reports whether the server refused the connection at accept: refusals are closed with
+/// a RST, which may already fail the `connect` itself (`ECONNRESET` once the handshake completed) or the first read.
+pub async fn refused_at_connect(addr: SocketAddr) -> bool {
+    match TcpStream::connect(addr).await {
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(mut s) => closed_by_server(&mut s).await,
+    }
+}
+
 pub async fn closed_by_server(stream: &mut TcpStream) -> bool {
     let mut b = [0u8; 1];
     matches!(
