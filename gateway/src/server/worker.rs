@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::task::LocalSet;
 use tokio_util::sync::CancellationToken;
@@ -179,25 +180,35 @@ impl WorkerSeed {
             };
             let ctx = Rc::clone(&ctx);
             let handler = Rc::clone(&handler);
-            tracker.spawn_local(async move {
-                let metrics = ctx.metrics.connection(&incoming.listener.name, ctx.id);
-                metrics.opened();
-                let permit = incoming.permit;
-                // Boxed: the PROXY read and TLS handshake state is large and dead once the connection runs, and
-                // this task holds its future for the connection's whole life.
-                let prepared = Box::pin(prepare(
-                    incoming.stream,
-                    incoming.peer,
-                    incoming.listener,
-                    incoming.tls,
-                    &ctx,
-                ));
-                if let Some(conn) = prepared.await {
-                    handler.handle(conn, Rc::clone(&ctx)).await;
+            let Incoming {
+                stream,
+                peer,
+                listener,
+                tls,
+                permit,
+            } = incoming;
+            let metrics = ctx.metrics.connection(&listener.name, ctx.id);
+            metrics.opened();
+            // Two stages chained, not one `async` block: a block would keep the accepted socket, the peer, the
+            // listener and the TLS acceptor (and the boxed PROXY/TLS step) in this task for the connection's
+            // whole life; `then` drops the first stage before the connection runs, so the task holds only what
+            // the second stage needs (the task cell is the largest allocation of an idle charger after its
+            // connection future).
+            let prepare_ctx = Rc::clone(&ctx);
+            let prepared =
+                Box::pin(async move { prepare(stream, peer, listener, tls, &prepare_ctx).await });
+            tracker.spawn_local(prepared.then(move |conn| {
+                // The connection's future is built here, outside the async block, so the block keeps only it
+                // (a boxed future), the metrics handles and the permit — not the `Connection` it consumed.
+                let running = conn.map(|conn| handler.handle(conn, ctx));
+                async move {
+                    if let Some(running) = running {
+                        running.await;
+                    }
+                    metrics.closed();
+                    drop(permit);
                 }
-                metrics.closed();
-                drop(permit);
-            });
+            }));
         }
         drop(rx);
         tracker.close();
