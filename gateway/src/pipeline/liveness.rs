@@ -129,8 +129,8 @@ impl Drop for Liveness {
     }
 }
 
-/// Unix milliseconds now (the `offline` event's clock).
-fn wall_clock_ms() -> u64 {
+/// Unix milliseconds now: the clock events are stamped with (the connection's and the wheel's detection time).
+pub(crate) fn wall_clock_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

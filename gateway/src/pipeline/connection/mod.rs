@@ -17,7 +17,7 @@ use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use chargegate_codec::event::{EventBody, Observation, OfflineData};
@@ -34,7 +34,7 @@ pub use observer::{ConnectionObserver, NoopObserver, Outbound};
 pub use outbox::Outbox;
 
 use super::auth::{AuthDecision, AuthGate, AuthState, Authenticator, DEFAULT_LOGIN_DEADLINE};
-use super::liveness::{Liveness, LivenessTarget, SharedWheel, WorkerClock};
+use super::liveness::{wall_clock_ms, Liveness, LivenessTarget, SharedWheel, WorkerClock};
 use super::normalize::Normalizer;
 use super::rate_limit::{RateLimitConfig, RateLimiter};
 use super::route::{Delivery, EventRouter};
@@ -767,12 +767,6 @@ async fn upstream_stored(upstream: Vec<tokio::sync::oneshot::Receiver<bool>>) ->
         stored &= matches!(ok, Ok(Ok(true)));
     }
     stored
-}
-
-fn wall_clock_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
