@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -21,10 +21,9 @@ use super::sniff::sniff;
 use crate::config::{Config, SniffMode};
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::connection::{run_connection_with, ConnectionConfig, ConnectionContext};
-use crate::pipeline::liveness::{run_wheel, SharedWheel, WorkerClock};
+use crate::pipeline::liveness::{run_wheel, worker_wheel, SharedWheel, WorkerClock};
 use crate::pipeline::rate_limit::RateLimitConfig;
 use crate::pipeline::route::EventRouter;
-use crate::pipeline::timing_wheel::TimingWheel;
 use crate::pipeline::water_mark::{WaterMarkConfig, DEFAULT_ENTRY_OVERHEAD};
 use crate::server::{
     ConnStream, Connection, ConnectionHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
@@ -67,10 +66,10 @@ impl CodecHandlerFactory {
 impl HandlerFactory for CodecHandlerFactory {
     fn for_worker(&self, ctx: &Rc<WorkerCtx>) -> Rc<dyn ConnectionHandler> {
         let liveness = &ctx.config.liveness;
-        let wheel: SharedWheel = Arc::new(Mutex::new(TimingWheel::new(
+        let wheel = worker_wheel(
             Duration::from_millis(liveness.tick_ms),
             liveness.wheel_slots,
-        )));
+        );
         let clock = WorkerClock::start();
         let ticker = run_wheel(Arc::clone(&wheel), clock);
         let shutdown = ctx.shutdown.clone();

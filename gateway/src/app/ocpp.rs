@@ -6,7 +6,7 @@
 //! index `config.worker_count()` — one past the last worker.
 
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -23,9 +23,8 @@ use crate::metrics::Metrics;
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::charger_registry::ChargerRegistry;
 use crate::pipeline::connection::ConnectionContext;
-use crate::pipeline::liveness::{run_wheel, SharedWheel, WorkerClock};
+use crate::pipeline::liveness::{run_wheel, worker_wheel, WorkerClock};
 use crate::pipeline::route::EventRouter;
-use crate::pipeline::timing_wheel::TimingWheel;
 use crate::session::SessionRegistry;
 
 /// Registry name of the OCPP-J WebSocket codec.
@@ -57,10 +56,10 @@ pub struct OcppRouteParts {
 /// The `/ocpp/{chargerId}` route with its own liveness wheel, which stops at `shutdown`.
 pub fn ocpp_route(config: &Config, parts: OcppRouteParts, shutdown: &CancellationToken) -> Router {
     let liveness = &config.liveness;
-    let wheel: SharedWheel = Arc::new(Mutex::new(TimingWheel::new(
+    let wheel = worker_wheel(
         Duration::from_millis(liveness.tick_ms),
         liveness.wheel_slots,
-    )));
+    );
     let clock = WorkerClock::start();
     let ticker = run_wheel(Arc::clone(&wheel), clock);
     let stop = shutdown.clone();

@@ -115,7 +115,8 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Liveness {
-    /// Wheel tick, milliseconds; a silent charger is detected within one tick of its deadline.
+    /// Liveness resolution, milliseconds: a silent charger is detected within one tick of its deadline (the wheel
+    /// itself turns at half this tick, see [`crate::pipeline::liveness::worker_wheel`]).
     pub tick_ms: u64,
     /// Wheel slots per revolution.
     pub wheel_slots: usize,
