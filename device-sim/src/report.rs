@@ -94,6 +94,9 @@ pub enum Mismatch {
     Unexpected,
     /// An expected reply that did not come within the reply timeout.
     NoReply,
+    /// A reply that came after its request had been counted as `no_reply` (it is in the latency histograms too, so
+    /// their max shows how late). Without this a late reply looked like one the charger never asked for.
+    Late,
     /// OCPP: a CALLRESULT/CALLERROR whose message id we never sent.
     UnknownId,
     /// OCPP: a CALLERROR answering one of our CALLs.
@@ -105,12 +108,13 @@ pub enum Mismatch {
 }
 
 impl Mismatch {
-    const ALL: [Mismatch; 9] = [
+    const ALL: [Mismatch; 10] = [
         Mismatch::Crc,
         Mismatch::Seq,
         Mismatch::Identity,
         Mismatch::Unexpected,
         Mismatch::NoReply,
+        Mismatch::Late,
         Mismatch::UnknownId,
         Mismatch::CallError,
         Mismatch::BadJson,
@@ -125,6 +129,7 @@ impl Mismatch {
             Mismatch::Identity => "identity",
             Mismatch::Unexpected => "unexpected",
             Mismatch::NoReply => "no_reply",
+            Mismatch::Late => "late",
             Mismatch::UnknownId => "unknown_id",
             Mismatch::CallError => "call_error",
             Mismatch::BadJson => "bad_json",

@@ -66,6 +66,9 @@ const CHARGER_TIME: Cp56Time2a = Cp56Time2a {
     summer_time: false,
 };
 
+/// Expired requests remembered per charger to recognise late replies.
+const MAX_EXPIRED: usize = 4;
+
 /// A reply the charger is waiting for.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
@@ -92,6 +95,8 @@ struct Pile<'a> {
     write: OwnedWriteHalf,
     seq: u16,
     pending: Vec<Pending>,
+    /// The last few requests given up on (`no_reply`), so a reply that still comes is told apart from a stray one.
+    expired: Vec<Pending>,
     charge: Option<Charge>,
     serial_counter: u16,
     energy: u32,
@@ -128,6 +133,7 @@ pub async fn session(
         write,
         seq: 0,
         pending: Vec::new(),
+        expired: Vec::new(),
         charge: None,
         serial_counter: 0,
         energy: 0,
@@ -312,6 +318,16 @@ impl Pile<'_> {
             .iter()
             .position(|p| p.reply_type == reply_type && p.seq == seq)
         else {
+            if let Some(i) = self
+                .expired
+                .iter()
+                .position(|p| p.reply_type == reply_type && p.seq == seq)
+            {
+                let p = self.expired.remove(i);
+                self.sim.counters.latency(p.class, p.sent.elapsed());
+                self.sim.counters.mismatch(Mismatch::Late);
+                return false;
+            }
             let kind = if self.pending.iter().any(|p| p.reply_type == reply_type) {
                 Mismatch::Seq
             } else {
@@ -338,10 +354,17 @@ impl Pile<'_> {
     /// Drops requests unanswered past the reply timeout, counting each.
     fn expire(&mut self) {
         let timeout = self.sim.cfg.reply_timeout;
-        let before = self.pending.len();
-        self.pending.retain(|p| p.sent.elapsed() < timeout);
-        for _ in self.pending.len()..before {
+        while let Some(i) = self
+            .pending
+            .iter()
+            .position(|p| p.sent.elapsed() >= timeout)
+        {
+            let p = self.pending.remove(i);
             self.sim.counters.mismatch(Mismatch::NoReply);
+            if self.expired.len() >= MAX_EXPIRED {
+                self.expired.remove(0);
+            }
+            self.expired.push(p);
         }
     }
 

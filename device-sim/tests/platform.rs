@@ -1,5 +1,6 @@
 //! device-sim against a deliberately wrong YKC platform served in the test over real loopback sockets (the codec's
-//! reply builders, then one byte flipped): the simulator must notice and count what a gateway gets wrong.
+//! reply builders, then one byte flipped or a reply held back): the simulator must notice and count what a gateway
+//! gets wrong.
 
 use std::time::Duration;
 
@@ -13,8 +14,16 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio_util::codec::FramedRead;
 
-/// Answers logins correctly, heartbeats with a corrupted CRC, and refuses nothing else.
-async fn bad_crc_platform() -> std::net::SocketAddr {
+/// How the test platform answers heartbeats (logins are always answered correctly at once, nothing else ever).
+#[derive(Clone, Copy)]
+enum Heartbeats {
+    /// With the CRC's last byte flipped.
+    BadCrc,
+    /// Correctly, but this much later.
+    Late(Duration),
+}
+
+async fn platform(heartbeats: Heartbeats) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -23,14 +32,19 @@ async fn bad_crc_platform() -> std::net::SocketAddr {
                 let (read, mut write) = socket.into_split();
                 let mut frames = FramedRead::new(read, StreamDecoder::new());
                 while let Some(Ok(StreamItem::Decoded(d))) = frames.next().await {
-                    let mut bytes = match &d.message {
+                    let bytes = match &d.message {
                         Message::Login(l) => {
                             reply::login_reply(&d.frame, l, true).unwrap().to_vec()
                         }
                         Message::Heartbeat(h) => {
                             let mut b = reply::heartbeat_reply(&d.frame, h).unwrap().to_vec();
-                            let last = b.len() - 1;
-                            b[last] ^= 0xFF;
+                            match heartbeats {
+                                Heartbeats::BadCrc => {
+                                    let last = b.len() - 1;
+                                    b[last] ^= 0xFF;
+                                }
+                                Heartbeats::Late(by) => tokio::time::sleep(by).await,
+                            }
                             b
                         }
                         _ => continue,
@@ -38,7 +52,6 @@ async fn bad_crc_platform() -> std::net::SocketAddr {
                     if write.write_all(&bytes).await.is_err() {
                         return;
                     }
-                    bytes.clear();
                 }
             });
         }
@@ -46,23 +59,25 @@ async fn bad_crc_platform() -> std::net::SocketAddr {
     addr
 }
 
-#[tokio::test]
-async fn a_heartbeat_reply_with_a_bad_crc_is_a_mismatch() {
-    let addr = bad_crc_platform().await;
+fn fleet_config(
+    addr: std::net::SocketAddr,
+    heartbeat_ms: u64,
+    reply_timeout_ms: u64,
+) -> FleetConfig {
     let ms = |a, b| DurationRange::new(Duration::from_millis(a), Duration::from_millis(b));
-    let cfg = FleetConfig {
+    FleetConfig {
         sim: SimConfig {
             targets: Targets {
                 ykc: Some(addr),
                 ..Targets::default()
             },
-            heartbeat_idle: ms(100, 100),
-            heartbeat_charging: ms(100, 100),
+            heartbeat_idle: ms(heartbeat_ms, heartbeat_ms),
+            heartbeat_charging: ms(heartbeat_ms, heartbeat_ms),
             telemetry_interval: Duration::from_secs(1),
             load_interval: None,
             load_burst: std::time::Duration::ZERO,
             session_length: ms(1000, 1000),
-            reply_timeout: Duration::from_millis(500),
+            reply_timeout: Duration::from_millis(reply_timeout_ms),
             backoff: ms(100, 200),
             faults: FaultPlan::default(),
             seed: 1,
@@ -78,11 +93,35 @@ async fn a_heartbeat_reply_with_a_bad_crc_is_a_mismatch() {
         observe: None,
         progress: false,
         with_hdr: false,
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_heartbeat_reply_with_a_bad_crc_is_a_mismatch() {
+    let addr = platform(Heartbeats::BadCrc).await;
+    let cfg = fleet_config(addr, 100, 500);
     let r = fleet::run(cfg).await.unwrap();
     assert_eq!(r.connections.established, 2, "{r}");
     assert!(r.mismatches.get("crc").copied().unwrap_or(0) >= 2, "{r}");
     // The billing-model check is never answered by this platform: counted once the reply timeout passes.
+    assert!(
+        r.mismatches.get("no_reply").copied().unwrap_or(0) >= 2,
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_after_the_reply_timeout_counts_as_late_not_as_a_stray_reply() {
+    // Heartbeats every 200 ms, answered 600 ms later, given up on after 300 ms.
+    let addr = platform(Heartbeats::Late(Duration::from_millis(600))).await;
+    let r = fleet::run(fleet_config(addr, 200, 300)).await.unwrap();
+    assert_eq!(r.connections.established, 2, "{r}");
+    assert!(r.mismatches.get("late").copied().unwrap_or(0) >= 2, "{r}");
+    assert_eq!(
+        r.mismatches.get("unexpected").copied().unwrap_or(0),
+        0,
+        "{r}"
+    );
     assert!(
         r.mismatches.get("no_reply").copied().unwrap_or(0) >= 2,
         "{r}"
