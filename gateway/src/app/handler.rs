@@ -21,7 +21,7 @@ use super::sniff::sniff;
 use crate::config::{Config, SniffMode};
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::connection::{run_connection_with, ConnectionConfig, ConnectionContext};
-use crate::pipeline::liveness::{run_wheel, SharedWheel, WorkerClock};
+use crate::pipeline::liveness::{run_wheel_until, SharedWheel, WorkerClock};
 use crate::pipeline::rate_limit::RateLimitConfig;
 use crate::pipeline::route::EventRouter;
 use crate::pipeline::timing_wheel::TimingWheel;
@@ -72,14 +72,12 @@ impl HandlerFactory for CodecHandlerFactory {
             liveness.wheel_slots,
         )));
         let clock = WorkerClock::start();
-        let ticker = run_wheel(Arc::clone(&wheel), clock);
-        let shutdown = ctx.shutdown.clone();
-        tokio::task::spawn_local(async move {
-            tokio::select! {
-                _ = ticker => {}
-                _ = shutdown.cancelled() => {}
-            }
-        });
+        // Ticks until shutdown, then tells every connection of this worker to close.
+        tokio::task::spawn_local(run_wheel_until(
+            Arc::clone(&wheel),
+            clock,
+            ctx.shutdown.clone(),
+        ));
         Rc::new(CodecHandler {
             shared: self.shared.clone(),
             next_conn: Arc::clone(&self.next_conn),

@@ -111,6 +111,13 @@ impl ControlSender {
 }
 
 impl ControlReceiver {
+    /// A sender to this queue: the receiver's owner need not keep one of its own.
+    pub fn sender(&self) -> ControlSender {
+        ControlSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
     /// The next message, or `Pending` with the task's waker stored.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<SessionControl> {
         let mut state = self.shared.lock();

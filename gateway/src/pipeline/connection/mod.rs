@@ -14,7 +14,8 @@ mod outbox;
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::num::NonZeroU64;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -28,7 +29,7 @@ use chargegate_codec::plugin::{
 use futures_util::future::Either;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::CancellationToken;
 
 pub use observer::{ConnectionObserver, NoopObserver, Outbound};
 pub use outbox::Outbox;
@@ -42,8 +43,8 @@ use super::water_mark::{OutboundGauge, WaterMarkConfig, WriteClass};
 use super::{CloseReason, Pipeline, Step, Verdict};
 use crate::session::correlator::Submit;
 use crate::session::{
-    control_channel, result_of, ControlReceiver, ControlSender, Correlator, QueuedCommand,
-    SessionControl, SessionHandle, SessionMeta, SessionRegistry,
+    control_channel, result_of, ControlReceiver, Correlator, QueuedCommand, SessionControl,
+    SessionHandle, SessionMeta, SessionRegistry,
 };
 
 /// The per-thread scratch buffer every connection on a thread reads into: only bytes of an unfinished frame are
@@ -112,7 +113,9 @@ pub struct ConnectionContext {
     pub config: ConnectionConfig,
     /// Metrics hooks.
     pub observer: Arc<dyn ConnectionObserver>,
-    /// Cancelled at shutdown: the connection closes with reason `shutdown` (and its `offline` event).
+    /// Cancelled at shutdown. The wheel's ticker ([`super::liveness::run_wheel_until`]) then tells every
+    /// connection in the wheel to close with reason `shutdown` (and its `offline` event); a connection that starts
+    /// after that sees the token cancelled and closes at once. Connections do not wait on the token themselves.
     pub shutdown: CancellationToken,
 }
 
@@ -137,12 +140,10 @@ enum Wake {
     Read,
     /// The socket closed or failed.
     Closed,
-    /// A control message arrived.
+    /// A control message arrived (shutdown comes this way too).
     Control(SessionControl),
     /// The command sweep is due.
     Sweep,
-    /// The gateway shuts down.
-    Shutdown,
 }
 
 struct Driver<S> {
@@ -152,8 +153,8 @@ struct Driver<S> {
     outbox: Outbox,
     /// A write failed: the socket is dead.
     write_failed: bool,
+    /// Commands and close requests (takeover, liveness, shutdown); senders are made from it when needed.
     control: ControlReceiver,
-    control_tx: ControlSender,
     /// The command sweep's timer, only while [`Driver::sweep_due`].
     sweep: Option<Pin<Box<Sleep>>>,
     /// Shared by every connection of the listener on this worker: one pointer here, not a 208 B copy.
@@ -164,12 +165,14 @@ struct Driver<S> {
     pipeline: Pipeline,
     /// Created by the first command: most chargers never get one.
     correlator: Option<Box<Correlator>>,
-    session: Option<SessionHandle>,
+    /// The session's metadata once logged in (the registry's handle is rebuilt from it, the connection id and
+    /// the control queue: three words kept for life would be two of them copies).
+    session: Option<Arc<SessionMeta>>,
     /// Water-mark transitions already reported to the observer.
     seen_transitions: u64,
     /// When the liveness wheel detected the silence (Unix ms), if that is why the loop ended: the `offline`
     /// event carries the moment of detection.
-    expired_at_ms: Option<u64>,
+    expired_at_ms: Option<NonZeroU64>,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
@@ -223,7 +226,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
         let target = LivenessTarget {
             conn_id,
-            control: control_tx.clone(),
+            control: control_tx,
         };
         let liveness = Liveness::arm(
             ctx.wheel.clone(),
@@ -245,7 +248,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             outbox: Outbox::new(gauge),
             write_failed: false,
             control,
-            control_tx,
             sweep: None,
             conn: codec.connect(),
             codec,
@@ -271,7 +273,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             let driver = &mut self;
             let reason = driver.run().await;
             driver.finish(reason);
-            driver.close_socket().await;
+            // Boxed: its timers would otherwise size every connection's future for life.
+            Box::pin(driver.close_socket()).await;
             Ok(reason)
         }
     }
@@ -282,10 +285,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return reason;
             }
         }
-        let shutdown = self.ctx.shutdown.clone();
-        let mut cancelled = pin!(shutdown.cancelled());
+        // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up after
+        // that finds the token cancelled here.
+        if self.ctx.shutdown.is_cancelled() {
+            return CloseReason::Shutdown;
+        }
         loop {
-            let wake = poll_fn(|cx| self.poll_wake(cx, cancelled.as_mut())).await;
+            let wake = poll_fn(|cx| self.poll_wake(cx)).await;
             match wake {
                 Wake::Read => {
                     if let Some(reason) = self.drain().await {
@@ -296,7 +302,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Wake::Control(SessionControl::Command(queued)) => self.command(*queued),
                 Wake::Control(SessionControl::Close(reason)) => return self.close_reason(reason),
                 Wake::Control(SessionControl::Expired { at_ms }) => {
-                    self.expired_at_ms = Some(at_ms);
+                    self.expired_at_ms = NonZeroU64::new(at_ms);
                     return self.close_reason(CloseReason::LivenessTimeout);
                 }
                 Wake::Sweep => {
@@ -311,21 +317,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                         return reason;
                     }
                 }
-                Wake::Shutdown => return CloseReason::Shutdown,
             }
         }
     }
 
-    /// Polls everything the connection waits for, in priority order: shutdown, control, pending writes, the
-    /// socket's bytes, the sweep timer.
-    fn poll_wake(
-        &mut self,
-        cx: &mut Context<'_>,
-        cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
-    ) -> Poll<Wake> {
-        if cancelled.poll(cx).is_ready() {
-            return Poll::Ready(Wake::Shutdown);
-        }
+    /// Polls everything the connection waits for, in priority order: control (close requests, shutdown,
+    /// commands), pending writes, the socket's bytes, the sweep timer.
+    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
         if let Poll::Ready(msg) = self.control.poll_recv(cx) {
             return Poll::Ready(Wake::Control(msg));
         }
@@ -568,9 +566,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             }
         }
         if let Some(session) = &self.session {
-            session
-                .meta
-                .set_charging(self.pipeline.liveness.is_charging());
+            session.set_charging(self.pipeline.liveness.is_charging());
         }
         let mut upstream = Vec::new();
         for event in events {
@@ -639,7 +635,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.pipeline.normalize.set_protocol(protocol);
         }
         if let Some(old) = self.session.take() {
-            self.ctx.sessions.logout(&old.meta.charger, self.conn_id);
+            self.ctx.sessions.logout(&old.charger, self.conn_id);
         }
         let meta = SessionMeta::new(
             login.charger_id.clone(),
@@ -649,13 +645,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.ctx.config.worker,
             wall_clock_ms(),
         );
+        let meta = Arc::new(meta);
         let handle = SessionHandle {
             conn_id: self.conn_id,
-            control: self.control_tx.clone(),
-            meta: Arc::new(meta),
+            control: self.control.sender(),
+            meta: Arc::clone(&meta),
         };
-        self.ctx.sessions.login(handle.clone());
-        self.session = Some(handle);
+        self.ctx.sessions.login(handle);
+        self.session = Some(meta);
         None
     }
 
@@ -740,18 +737,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let Some(session) = self.session.take() else {
             return;
         };
-        self.ctx
-            .sessions
-            .logout(&session.meta.charger, self.conn_id);
+        self.ctx.sessions.logout(&session.charger, self.conn_id);
         let offline = Observation::charger(
-            session.meta.charger.clone(),
+            session.charger.clone(),
             EventBody::Offline(OfflineData {
                 reason: reason.as_str().to_owned(),
             }),
         );
         for event in self.pipeline.normalize.stamp(
             vec![offline],
-            self.expired_at_ms.unwrap_or_else(wall_clock_ms),
+            self.expired_at_ms
+                .map_or_else(wall_clock_ms, NonZeroU64::get),
         ) {
             self.ctx.router.route(event);
         }
