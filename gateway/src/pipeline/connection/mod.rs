@@ -17,7 +17,7 @@ use std::future::{poll_fn, Future};
 use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -234,18 +234,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             codec.liveness(),
             auth.deadline_ms(),
         )?;
-        let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
         let pipeline = Pipeline {
             auth,
             liveness,
             rate: RateLimiter::new(ctx.config.rate, now_ms),
             normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
-            outbound: gauge.clone(),
         };
         Ok(Driver {
             io,
             inbound: preread,
-            outbox: Outbox::new(gauge),
+            outbox: Outbox::new(OutboundGauge::new(ctx.config.water)),
             write_failed: false,
             control,
             sweep: None,
@@ -429,30 +427,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Decodes and handles every whole frame buffered, then gives the buffer back if nothing is left in it.
+    /// Decodes and handles every whole frame buffered; the buffer is given back (no allocation) once empty.
     async fn drain(&mut self) -> Option<CloseReason> {
-        let mut buf = std::mem::take(&mut self.inbound);
-        let reason = loop {
+        loop {
             // Boxed, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
-            // a login or billing-ack await) must not size every idle connection's future for life.
-            let handled = match self.next_frame(&mut buf) {
+            // a login or billing-ack await) must not size every idle connection's future for life. Nothing else
+            // is held across the await (the buffer stays in the driver), so this future is a pointer or two.
+            let handled = match self.next_frame() {
                 Ok(Some(frame)) => Box::pin(self.frame(frame)),
-                Ok(None) => break None,
-                Err(reason) => break Some(reason),
+                Ok(None) => return None,
+                Err(reason) => return Some(reason),
             };
             if let Some(reason) = handled.await {
-                break Some(reason);
+                return Some(reason);
             }
-        };
+        }
+    }
+
+    /// The next whole frame in the inbound buffer (`None`: more bytes needed), counting and dead-lettering
+    /// rejected ones on the way; `Err` closes the connection.
+    fn next_frame(&mut self) -> Result<Option<DecodedFrame>, CloseReason> {
+        let mut buf = std::mem::take(&mut self.inbound);
+        let next = self.decode_from(&mut buf);
         if !buf.is_empty() {
             self.inbound = buf;
         }
-        reason
+        next
     }
 
-    /// The next whole frame in `buf` (`None`: more bytes needed), counting and dead-lettering rejected ones on
-    /// the way; `Err` closes the connection.
-    fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
+    /// [`Driver::next_frame`] on a buffer taken out of the driver (the codec and the driver are borrowed at once).
+    fn decode_from(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
         loop {
             match self.conn.decode(buf) {
                 // What the codec leaves buffered is the start of one frame: more than the limit and that frame
@@ -688,12 +692,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Queues `bytes` through the water marks, writes what the socket takes right away, and reports the frame
     /// and any mark crossing. What the socket does not take is written when the task next polls.
     fn send(&mut self, bytes: bytes::Bytes, class: WriteClass, what: Outbound) {
-        if self.outbox.push(bytes, class).is_ok() {
+        if let Ok(written) = self.outbox.send(bytes, class, &mut self.io) {
             self.ctx.observer.frame_out(what);
-            // The task's real waker is registered when `poll_wake` polls the outbox again (it does while the
-            // queue is not empty), so a no-op waker is enough for this first attempt.
-            let mut cx = Context::from_waker(Waker::noop());
-            if let Poll::Ready(Err(_)) = self.outbox.poll_write(&mut self.io, &mut cx) {
+            if written.is_err() {
                 self.write_failed = true;
             }
         }
