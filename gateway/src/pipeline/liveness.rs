@@ -61,8 +61,16 @@ impl WorkerClock {
 pub struct Liveness {
     wheel: SharedWheel,
     key: TimerKey,
-    policy: LivenessPolicy,
+    /// The policy's two timeouts in milliseconds (saturated): 8 bytes instead of two `Duration`s in every
+    /// connection.
+    idle_ms: u32,
+    charging_ms: u32,
     charging: bool,
+}
+
+/// A timeout in milliseconds, saturated to `u32` (49 days).
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
 impl Liveness {
@@ -77,17 +85,22 @@ impl Liveness {
         Ok(Liveness {
             wheel,
             key,
-            policy,
+            idle_ms: millis(policy.idle),
+            charging_ms: millis(policy.charging),
             charging: false,
         })
     }
 
     /// The silence allowed in the current state.
     pub fn timeout(&self) -> Duration {
+        Duration::from_millis(u64::from(self.timeout_ms()))
+    }
+
+    fn timeout_ms(&self) -> u32 {
         if self.charging {
-            self.policy.charging
+            self.charging_ms
         } else {
-            self.policy.idle
+            self.idle_ms
         }
     }
 
@@ -98,7 +111,7 @@ impl Liveness {
 
     /// Moves the deadline to `now_ms + timeout`.
     pub fn touch(&mut self, now_ms: u64) {
-        let timeout = u64::try_from(self.timeout().as_millis()).unwrap_or(u64::MAX);
+        let timeout = u64::from(self.timeout_ms());
         lock(&self.wheel).reset(self.key, now_ms.saturating_add(timeout));
     }
 

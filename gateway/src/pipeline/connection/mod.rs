@@ -642,7 +642,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.ctx.sessions.logout(&old.charger, self.conn_id);
         }
         let meta = SessionMeta::new(
-            login.charger_id.clone(),
+            login.charger_id.as_str(),
             self.ctx.codec_name,
             self.pipeline.normalize.protocol(),
             station,
@@ -740,7 +740,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         };
         self.ctx.sessions.logout(&session.charger, self.conn_id);
         let offline = Observation::charger(
-            session.charger.clone(),
+            &*session.charger,
             EventBody::Offline(OfflineData {
                 reason: reason.as_str().to_owned(),
             }),
