@@ -14,7 +14,6 @@ mod outbox;
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
-use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -173,9 +172,6 @@ struct Driver<S> {
     /// Water-mark transitions already reported to the observer.
     /// Wrapping: only the difference to the gauge's count matters (a `u32` packs with `write_failed`).
     seen_transitions: u32,
-    /// When the liveness wheel detected the silence (Unix ms), if that is why the loop ended: the `offline`
-    /// event carries the moment of detection.
-    expired_at_ms: Option<NonZeroU64>,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
@@ -273,7 +269,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             correlator: None,
             session: None,
             seen_transitions: 0,
-            expired_at_ms: None,
         })
     }
 }
@@ -287,39 +282,42 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // the local it moved into).
         async move {
             let driver = &mut self;
-            let reason = driver.run().await;
-            driver.finish(reason);
+            let (reason, detected_ms) = driver.run().await;
+            driver.finish(reason, detected_ms);
             // Boxed: its timers would otherwise size every connection's future for life.
             Box::pin(driver.close_socket()).await;
             reason
         }
     }
 
-    async fn run(&mut self) -> CloseReason {
+    /// Serves until the connection should end; returns why, and when the liveness wheel detected the silence
+    /// (Unix ms) if that is why (the `offline` event carries the moment of detection).
+    async fn run(&mut self) -> (CloseReason, Option<u64>) {
         if self.inbound.is_some() {
             if let Some(reason) = self.drain().await {
-                return reason;
+                return (reason, None);
             }
         }
         // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up after
         // that finds the token cancelled here.
         if self.ctx.shutdown.is_cancelled() {
-            return CloseReason::Shutdown;
+            return (CloseReason::Shutdown, None);
         }
         loop {
             let wake = poll_fn(|cx| self.poll_wake(cx)).await;
             match wake {
                 Wake::Read => {
                     if let Some(reason) = self.drain().await {
-                        return reason;
+                        return (reason, None);
                     }
                 }
-                Wake::Closed => return CloseReason::Closed,
+                Wake::Closed => return (CloseReason::Closed, None),
                 Wake::Control(SessionControl::Command(queued)) => self.command(*queued),
-                Wake::Control(SessionControl::Close(reason)) => return self.close_reason(reason),
+                Wake::Control(SessionControl::Close(reason)) => {
+                    return (self.close_reason(reason), None)
+                }
                 Wake::Control(SessionControl::Expired { at_ms }) => {
-                    self.expired_at_ms = NonZeroU64::new(at_ms);
-                    return self.close_reason(CloseReason::LivenessTimeout);
+                    return (self.close_reason(CloseReason::LivenessTimeout), Some(at_ms));
                 }
                 Wake::Sweep => {
                     let expired = match &mut self.correlator {
@@ -330,7 +328,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                         self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
                     if let Some(reason) = self.session_deadline() {
-                        return reason;
+                        return (reason, None);
                     }
                 }
             }
@@ -730,8 +728,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Answers what is left, leaves the registry and emits `offline`.
-    fn finish(&mut self, reason: CloseReason) {
+    /// Answers what is left, leaves the registry and emits `offline` (stamped `detected_ms` when the liveness
+    /// wheel found the silence, else now).
+    fn finish(&mut self, reason: CloseReason, detected_ms: Option<u64>) {
         let charger = self.pipeline.normalize.charger();
         if reason.is_defensive() {
             tracing::warn!(
@@ -765,11 +764,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 reason: reason.as_str().to_owned(),
             }),
         );
-        for event in self.pipeline.normalize.stamp(
-            vec![offline],
-            self.expired_at_ms
-                .map_or_else(wall_clock_ms, NonZeroU64::get),
-        ) {
+        for event in self
+            .pipeline
+            .normalize
+            .stamp(vec![offline], detected_ms.unwrap_or_else(wall_clock_ms))
+        {
             self.ctx.router.route(event);
         }
     }

@@ -492,7 +492,7 @@ async fn the_connection_future_stays_small() {
         size_of::<Box<dyn chargegate_codec::plugin::CodecConnection>>(),
         size_of::<crate::session::SessionMeta>(),
         size_of::<crate::pipeline::water_mark::OutboundGauge>(),
-        size_of::<bytes::BytesMut>(),
+        size_of::<Option<Box<bytes::BytesMut>>>(),
     );
     let socket = TcpStream::connect(gw.addr).await.unwrap();
     let mut driver =
@@ -500,5 +500,6 @@ async fn the_connection_future_stays_small() {
     println!("drain {}", size_of_val(&driver.drain()));
     println!("close_socket {}", size_of_val(&driver.close_socket()));
     println!("run {}", size_of_val(&driver.run()));
-    assert!(size <= 1_024, "the connection future grew to {size} bytes");
+    // 512 B in a debug build on 2026-11-23 (release is smaller): every byte here is paid by every connection.
+    assert!(size <= 640, "the connection future grew to {size} bytes");
 }
