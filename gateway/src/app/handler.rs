@@ -1,6 +1,6 @@
 //! The connection handler the workers run: per worker, a liveness wheel with its clock and ticker; per accepted
 //! socket, the codec its listener names (or, on a `sniff` listener, the one its first bytes match) and
-//! [`run_connection_with`] over the shared registries.
+//! [`start_connection`] over the shared registries.
 //!
 //! A listener whose codec is not registered (a typo, a plug-in left out of the build) is served by the
 //! read-and-discard placeholder, with one warning per worker and listener.
@@ -14,14 +14,15 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use chargegate_codec::plugin::CodecRegistry;
+use futures_util::future::Either;
 use futures_util::FutureExt;
 
 use super::observer::MetricsObserver;
 use super::sniff::sniff;
 use crate::config::{Config, SniffMode};
 use crate::pipeline::auth::Authenticator;
-use crate::pipeline::connection::{run_connection_with, ConnectionConfig, ConnectionContext};
-use crate::pipeline::liveness::{run_wheel, worker_wheel, SharedWheel, WorkerClock};
+use crate::pipeline::connection::{start_connection, ConnectionConfig, ConnectionContext};
+use crate::pipeline::liveness::{run_wheel_until, worker_wheel, SharedWheel, WorkerClock};
 use crate::pipeline::rate_limit::RateLimitConfig;
 use crate::pipeline::route::EventRouter;
 use crate::pipeline::water_mark::{WaterMarkConfig, DEFAULT_ENTRY_OVERHEAD};
@@ -71,14 +72,12 @@ impl HandlerFactory for CodecHandlerFactory {
             liveness.wheel_slots,
         );
         let clock = WorkerClock::start();
-        let ticker = run_wheel(Arc::clone(&wheel), clock);
-        let shutdown = ctx.shutdown.clone();
-        tokio::task::spawn_local(async move {
-            tokio::select! {
-                _ = ticker => {}
-                _ = shutdown.cancelled() => {}
-            }
-        });
+        // Ticks until shutdown, then tells every connection of this worker to close.
+        tokio::task::spawn_local(run_wheel_until(
+            Arc::clone(&wheel),
+            clock,
+            ctx.shutdown.clone(),
+        ));
         Rc::new(CodecHandler {
             shared: self.shared.clone(),
             next_conn: Arc::clone(&self.next_conn),
@@ -232,9 +231,9 @@ impl CodecHandler {
     }
 }
 
-/// Runs one connection through the pipeline and logs how it ended. A combinator, not an `async fn`: that would
-/// keep the stream and context a second time next to the connection future built from them, for the
-/// connection's whole life.
+/// Runs one connection through the pipeline. Not an `async fn`, and the peer is logged at the start, not kept
+/// for a line at the end: either would keep values next to the connection future for the connection's whole
+/// life (the driver logs how it ended, with the connection id).
 fn serve(
     stream: ConnStream,
     preread: BytesMut,
@@ -242,12 +241,14 @@ fn serve(
     conn_id: u64,
     conn_ctx: Arc<ConnectionContext>,
 ) -> impl std::future::Future<Output = ()> {
-    run_connection_with(stream, preread, conn_id, conn_ctx).map(move |ended| match ended {
-        Ok(reason) => {
-            tracing::debug!(conn = conn_id, %peer, reason = reason.as_str(), "connection closed")
+    match start_connection(stream, preread, conn_id, conn_ctx) {
+        Ok(running) => {
+            tracing::debug!(conn = conn_id, %peer, "connection started");
+            Either::Left(running.map(drop))
         }
         Err(e) => {
-            tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started")
+            tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started");
+            Either::Right(std::future::ready(()))
         }
-    })
+    }
 }

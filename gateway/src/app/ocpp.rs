@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::charger_registry::ChargerRegistry;
 use crate::pipeline::connection::ConnectionContext;
-use crate::pipeline::liveness::{run_wheel, worker_wheel, WorkerClock};
+use crate::pipeline::liveness::{run_wheel_until, worker_wheel, WorkerClock};
 use crate::pipeline::route::EventRouter;
 use crate::session::SessionRegistry;
 
@@ -61,14 +61,8 @@ pub fn ocpp_route(config: &Config, parts: OcppRouteParts, shutdown: &Cancellatio
         liveness.wheel_slots,
     );
     let clock = WorkerClock::start();
-    let ticker = run_wheel(Arc::clone(&wheel), clock);
-    let stop = shutdown.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = ticker => {}
-            _ = stop.cancelled() => {}
-        }
-    });
+    // Ticks until shutdown, then tells every OCPP-J connection to close.
+    tokio::spawn(run_wheel_until(Arc::clone(&wheel), clock, shutdown.clone()));
     let connection = ConnectionContext {
         codec_name: OCPP_WS_CODEC,
         codecs: parts.codecs,

@@ -43,14 +43,14 @@ impl SessionDirectory {
 
     fn info(&self, h: &SessionHandle) -> ChargerInfo {
         ChargerInfo {
-            id: h.meta.charger.clone(),
+            id: h.meta.charger.to_string(),
             station: h.meta.station.clone(),
             protocol: h.meta.protocol.to_owned(),
             state: h.meta.state().to_owned(),
             connected_since: Some(h.meta.connected_since_ms),
             last_seen: None,
             peer: None,
-            worker: Some(h.meta.worker),
+            worker: usize::try_from(h.meta.worker).ok(),
             instance: Some(self.instance.clone()),
         }
     }

@@ -24,8 +24,6 @@ pub mod timing_wheel;
 mod verdict;
 pub mod water_mark;
 
-use std::sync::Arc;
-
 use chargegate_codec::event::Event;
 use chargegate_codec::plugin::DecodedFrame;
 
@@ -68,8 +66,6 @@ pub struct Pipeline {
     pub rate: rate_limit::RateLimiter,
     /// Observation → event stamping.
     pub normalize: normalize::Normalizer,
-    /// Outbound water marks, shared with whoever queues writes to this connection.
-    pub outbound: Arc<water_mark::OutboundGauge>,
 }
 
 impl Pipeline {

@@ -13,7 +13,6 @@ use super::liveness::{Liveness, LivenessTarget, SharedWheel};
 use super::normalize::Normalizer;
 use super::rate_limit::{RateLimitConfig, RateLimiter};
 use super::timing_wheel::{TimingWheel, DEFAULT_SLOTS, DEFAULT_TICK};
-use super::water_mark::{OutboundGauge, WaterMarkConfig};
 use super::*;
 
 fn pipeline(rate: RateLimitConfig) -> (Pipeline, SharedWheel) {
@@ -34,7 +33,6 @@ fn pipeline(rate: RateLimitConfig) -> (Pipeline, SharedWheel) {
         liveness,
         rate: RateLimiter::new(rate, 0),
         normalize: Normalizer::new("gw".into(), "ykc/1.6", 7),
-        outbound: Arc::new(OutboundGauge::new(WaterMarkConfig::default())),
     };
     (p, wheel)
 }

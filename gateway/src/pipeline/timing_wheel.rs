@@ -158,6 +158,12 @@ impl<T> TimingWheel<T> {
         self.release(key.index)
     }
 
+    /// Every scheduled value, in no particular order (the liveness wheel holds one per connection of its worker:
+    /// shutdown tells each of them through it).
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| e.value.as_ref())
+    }
+
     /// Processes every tick whose time has come (`tick × tick_ms ≤ now_ms`), one bucket per tick, pushing expired
     /// values onto `expired`.
     pub fn advance(&mut self, now_ms: u64, expired: &mut Vec<T>) -> AdvanceReport {

@@ -18,10 +18,24 @@ use crate::pipeline::CloseReason;
 
 #[derive(Debug)]
 struct State {
-    queue: VecDeque<SessionControl>,
+    /// `None` (one word, no allocation) while empty: most chargers never get a message.
+    queue: Option<Box<VecDeque<SessionControl>>>,
     waker: Option<Waker>,
     /// The receiver is gone: nothing sent now would be read.
     closed: bool,
+}
+
+impl State {
+    /// The front message; the buffer is given back once empty (a charger that got one command should not keep
+    /// its queue).
+    fn pop(&mut self) -> Option<SessionControl> {
+        let queue = self.queue.as_mut()?;
+        let msg = queue.pop_front();
+        if queue.is_empty() {
+            self.queue = None;
+        }
+        msg
+    }
 }
 
 #[derive(Debug)]
@@ -52,7 +66,7 @@ pub struct ControlReceiver {
 pub fn control_channel(capacity: usize) -> (ControlSender, ControlReceiver) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
-            queue: VecDeque::new(),
+            queue: None,
             waker: None,
             closed: false,
         }),
@@ -78,12 +92,13 @@ impl ControlSender {
             let commands = state
                 .queue
                 .iter()
+                .flat_map(|q| q.iter())
                 .filter(|m| matches!(m, SessionControl::Command(_)))
                 .count();
             if matches!(msg, SessionControl::Command(_)) && commands >= self.shared.capacity {
                 return Err(TrySendError::Full(msg));
             }
-            state.queue.push_back(msg);
+            state.queue.get_or_insert_with(Box::default).push_back(msg);
             state.waker.take()
         };
         // Woken outside the lock.
@@ -111,17 +126,18 @@ impl ControlSender {
 }
 
 impl ControlReceiver {
+    /// A sender to this queue: the receiver's owner need not keep one of its own.
+    pub fn sender(&self) -> ControlSender {
+        ControlSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
     /// The next message, or `Pending` with the task's waker stored.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<SessionControl> {
         let mut state = self.shared.lock();
-        match state.queue.pop_front() {
-            Some(msg) => {
-                if state.queue.is_empty() {
-                    // Give the buffer back: a charger that got one command should not keep its queue.
-                    state.queue = VecDeque::new();
-                }
-                Poll::Ready(msg)
-            }
+        match state.pop() {
+            Some(msg) => Poll::Ready(msg),
             None => {
                 match &mut state.waker {
                     Some(w) if w.will_wake(cx.waker()) => {}
@@ -139,7 +155,7 @@ impl ControlReceiver {
 
     /// The next message if one is queued.
     pub fn try_recv(&mut self) -> Option<SessionControl> {
-        self.shared.lock().queue.pop_front()
+        self.shared.lock().pop()
     }
 }
 
@@ -148,7 +164,7 @@ impl Drop for ControlReceiver {
         let (queue, waker) = {
             let mut state = self.shared.lock();
             state.closed = true;
-            (std::mem::take(&mut state.queue), state.waker.take())
+            (state.queue.take(), state.waker.take())
         };
         // Dropped outside the lock: a queued command's reply sender tells its caller the connection is gone.
         drop(queue);

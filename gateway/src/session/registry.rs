@@ -5,6 +5,8 @@
 //! A logout removes the entry only if it still belongs to the closing connection, so a late logout of a taken-over
 //! connection never removes its successor. Commands queued while the charger was offline go out at login.
 
+use std::sync::Arc;
+
 use chargegate_codec::event::CommandStatus;
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
@@ -25,7 +27,8 @@ pub struct LoginOutcome {
 /// Every connected charger on this gateway instance.
 #[derive(Debug, Default)]
 pub struct SessionRegistry {
-    sessions: DashMap<String, SessionHandle>,
+    /// Keyed by the session metadata's own id (an `Arc<str>` clone, not a copy of the string).
+    sessions: DashMap<Arc<str>, SessionHandle>,
     pending: PendingQueue,
 }
 
@@ -41,8 +44,8 @@ impl SessionRegistry {
     /// Registers a logged-in connection, taking over any older one with the same charger id, and hands it the
     /// commands that waited for it.
     pub fn login(&self, handle: SessionHandle) -> LoginOutcome {
-        let charger = handle.meta.charger.clone();
-        let replaced = match self.sessions.entry(charger.clone()) {
+        let charger = Arc::clone(&handle.meta.charger);
+        let replaced = match self.sessions.entry(Arc::clone(&charger)) {
             Entry::Occupied(mut slot) => Some(slot.insert(handle.clone())),
             Entry::Vacant(slot) => {
                 slot.insert(handle.clone());

@@ -14,9 +14,9 @@ mod outbox;
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -26,9 +26,10 @@ use chargegate_codec::plugin::{
     ReplyPlan, VendorCodec,
 };
 use futures_util::future::Either;
+use futures_util::FutureExt;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::CancellationToken;
 
 pub use observer::{ConnectionObserver, NoopObserver, Outbound};
 pub use outbox::Outbox;
@@ -42,8 +43,8 @@ use super::water_mark::{OutboundGauge, WaterMarkConfig, WriteClass};
 use super::{CloseReason, Pipeline, Step, Verdict};
 use crate::session::correlator::Submit;
 use crate::session::{
-    control_channel, result_of, ControlReceiver, ControlSender, Correlator, QueuedCommand,
-    SessionControl, SessionHandle, SessionMeta, SessionRegistry,
+    control_channel, result_of, ControlReceiver, Correlator, QueuedCommand, SessionControl,
+    SessionHandle, SessionMeta, SessionRegistry,
 };
 
 /// The per-thread scratch buffer every connection on a thread reads into: only bytes of an unfinished frame are
@@ -112,7 +113,9 @@ pub struct ConnectionContext {
     pub config: ConnectionConfig,
     /// Metrics hooks.
     pub observer: Arc<dyn ConnectionObserver>,
-    /// Cancelled at shutdown: the connection closes with reason `shutdown` (and its `offline` event).
+    /// Cancelled at shutdown. The wheel's ticker ([`super::liveness::run_wheel_until`]) then tells every
+    /// connection in the wheel to close with reason `shutdown` (and its `offline` event); a connection that starts
+    /// after that sees the token cancelled and closes at once. Connections do not wait on the token themselves.
     pub shutdown: CancellationToken,
 }
 
@@ -137,23 +140,22 @@ enum Wake {
     Read,
     /// The socket closed or failed.
     Closed,
-    /// A control message arrived.
+    /// A control message arrived (shutdown comes this way too).
     Control(SessionControl),
     /// The command sweep is due.
     Sweep,
-    /// The gateway shuts down.
-    Shutdown,
 }
 
 struct Driver<S> {
     io: S,
-    /// Bytes of an unfinished frame; empty (no allocation) between frames.
-    inbound: BytesMut,
+    /// Bytes read and not yet decoded; `None` between frames (one word instead of an empty `BytesMut`'s four in
+    /// every idle connection; the box costs an allocation per read that leaves bytes to decode).
+    inbound: Option<Box<BytesMut>>,
     outbox: Outbox,
     /// A write failed: the socket is dead.
     write_failed: bool,
+    /// Commands and close requests (takeover, liveness, shutdown); senders are made from it when needed.
     control: ControlReceiver,
-    control_tx: ControlSender,
     /// The command sweep's timer, only while [`Driver::sweep_due`].
     sweep: Option<Pin<Box<Sleep>>>,
     /// Shared by every connection of the listener on this worker: one pointer here, not a 208 B copy.
@@ -164,12 +166,12 @@ struct Driver<S> {
     pipeline: Pipeline,
     /// Created by the first command: most chargers never get one.
     correlator: Option<Box<Correlator>>,
-    session: Option<SessionHandle>,
+    /// The session's metadata once logged in (the registry's handle is rebuilt from it, the connection id and
+    /// the control queue: three words kept for life would be two of them copies).
+    session: Option<Arc<SessionMeta>>,
     /// Water-mark transitions already reported to the observer.
-    seen_transitions: u64,
-    /// When the liveness wheel detected the silence (Unix ms), if that is why the loop ended: the `offline`
-    /// event carries the moment of detection.
-    expired_at_ms: Option<u64>,
+    /// Wrapping: only the difference to the gauge's count matters (a `u32` packs with `write_failed`).
+    seen_transitions: u32,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
@@ -200,10 +202,25 @@ pub fn run_connection_with<S>(
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    match Driver::new(io, preread, conn_id, ctx.into()) {
-        Ok(driver) => Either::Left(driver.serve()),
+    match start_connection(io, preread, conn_id, ctx) {
+        Ok(running) => Either::Left(running.map(Ok)),
         Err(error) => Either::Right(std::future::ready(Err(error))),
     }
+}
+
+/// Sets a connection up now and returns the future that serves it to its end (with why it closed). For callers
+/// that report a failed start themselves: the returned future then holds nothing but the connection (a caller's
+/// combinator keeping the peer address for a log line at the end cost 40 B of every connection for life).
+pub fn start_connection<S>(
+    io: S,
+    preread: BytesMut,
+    conn_id: u64,
+    ctx: impl Into<Arc<ConnectionContext>>,
+) -> Result<impl Future<Output = CloseReason>, ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    Driver::new(io, preread, conn_id, ctx.into()).map(Driver::serve)
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
@@ -223,7 +240,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
         let target = LivenessTarget {
             conn_id,
-            control: control_tx.clone(),
+            control: control_tx,
         };
         let liveness = Liveness::arm(
             ctx.wheel.clone(),
@@ -231,21 +248,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             codec.liveness(),
             auth.deadline_ms(),
         )?;
-        let gauge = Arc::new(OutboundGauge::new(ctx.config.water));
         let pipeline = Pipeline {
             auth,
             liveness,
             rate: RateLimiter::new(ctx.config.rate, now_ms),
             normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
-            outbound: gauge.clone(),
         };
         Ok(Driver {
             io,
-            inbound: preread,
-            outbox: Outbox::new(gauge),
+            inbound: (!preread.is_empty()).then(|| Box::new(preread)),
+            outbox: Outbox::new(OutboundGauge::new(ctx.config.water)),
             write_failed: false,
             control,
-            control_tx,
             sweep: None,
             conn: codec.connect(),
             codec,
@@ -255,7 +269,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             correlator: None,
             session: None,
             seen_transitions: 0,
-            expired_at_ms: None,
         })
     }
 }
@@ -264,40 +277,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Runs the connection to its end: serve, emit `offline`, let the last replies out.
     // Not an `async fn`: see the comment in the body (the test `the_connection_future_stays_small` measures it).
     #[allow(clippy::manual_async_fn)]
-    fn serve(mut self) -> impl Future<Output = Result<CloseReason, ConnectionError>> {
+    fn serve(mut self) -> impl Future<Output = CloseReason> {
         // Borrowed inside the block, never moved: a moved driver would be stored twice (the captured value and
         // the local it moved into).
         async move {
             let driver = &mut self;
-            let reason = driver.run().await;
-            driver.finish(reason);
-            driver.close_socket().await;
-            Ok(reason)
+            let (reason, detected_ms) = driver.run().await;
+            driver.finish(reason, detected_ms);
+            // Boxed: its timers would otherwise size every connection's future for life.
+            Box::pin(driver.close_socket()).await;
+            reason
         }
     }
 
-    async fn run(&mut self) -> CloseReason {
-        if !self.inbound.is_empty() {
+    /// Serves until the connection should end; returns why, and when the liveness wheel detected the silence
+    /// (Unix ms) if that is why (the `offline` event carries the moment of detection).
+    async fn run(&mut self) -> (CloseReason, Option<u64>) {
+        if self.inbound.is_some() {
             if let Some(reason) = self.drain().await {
-                return reason;
+                return (reason, None);
             }
         }
-        let shutdown = self.ctx.shutdown.clone();
-        let mut cancelled = pin!(shutdown.cancelled());
+        // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up after
+        // that finds the token cancelled here.
+        if self.ctx.shutdown.is_cancelled() {
+            return (CloseReason::Shutdown, None);
+        }
         loop {
-            let wake = poll_fn(|cx| self.poll_wake(cx, cancelled.as_mut())).await;
+            let wake = poll_fn(|cx| self.poll_wake(cx)).await;
             match wake {
                 Wake::Read => {
                     if let Some(reason) = self.drain().await {
-                        return reason;
+                        return (reason, None);
                     }
                 }
-                Wake::Closed => return CloseReason::Closed,
+                Wake::Closed => return (CloseReason::Closed, None),
                 Wake::Control(SessionControl::Command(queued)) => self.command(*queued),
-                Wake::Control(SessionControl::Close(reason)) => return self.close_reason(reason),
+                Wake::Control(SessionControl::Close(reason)) => {
+                    return (self.close_reason(reason), None)
+                }
                 Wake::Control(SessionControl::Expired { at_ms }) => {
-                    self.expired_at_ms = Some(at_ms);
-                    return self.close_reason(CloseReason::LivenessTimeout);
+                    return (self.close_reason(CloseReason::LivenessTimeout), Some(at_ms));
                 }
                 Wake::Sweep => {
                     let expired = match &mut self.correlator {
@@ -308,24 +328,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                         self.send(bytes, WriteClass::Critical, Outbound::Command);
                     }
                     if let Some(reason) = self.session_deadline() {
-                        return reason;
+                        return (reason, None);
                     }
                 }
-                Wake::Shutdown => return CloseReason::Shutdown,
             }
         }
     }
 
-    /// Polls everything the connection waits for, in priority order: shutdown, control, pending writes, the
-    /// socket's bytes, the sweep timer.
-    fn poll_wake(
-        &mut self,
-        cx: &mut Context<'_>,
-        cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
-    ) -> Poll<Wake> {
-        if cancelled.poll(cx).is_ready() {
-            return Poll::Ready(Wake::Shutdown);
-        }
+    /// Polls everything the connection waits for, in priority order: control (close requests, shutdown,
+    /// commands), pending writes, the socket's bytes, the sweep timer.
+    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
         if let Poll::Ready(msg) = self.control.poll_recv(cx) {
             return Poll::Ready(Wake::Control(msg));
         }
@@ -368,11 +380,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Ready(Err(_)) => Poll::Ready(Wake::Closed),
                 Poll::Ready(Ok(())) if buf.filled().is_empty() => Poll::Ready(Wake::Closed),
                 Poll::Ready(Ok(())) => {
-                    if self.inbound.is_empty() {
+                    match &mut self.inbound {
+                        Some(inbound) => inbound.extend_from_slice(buf.filled()),
                         // Sized to what arrived, not to a fixed buffer.
-                        self.inbound = BytesMut::from(buf.filled());
-                    } else {
-                        self.inbound.extend_from_slice(buf.filled());
+                        None => self.inbound = Some(Box::new(BytesMut::from(buf.filled()))),
                     }
                     Poll::Ready(Wake::Read)
                 }
@@ -431,30 +442,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Decodes and handles every whole frame buffered, then gives the buffer back if nothing is left in it.
+    /// Decodes and handles every whole frame buffered; the buffer is given back (no allocation) once empty.
     async fn drain(&mut self) -> Option<CloseReason> {
-        let mut buf = std::mem::take(&mut self.inbound);
-        let reason = loop {
+        loop {
             // Boxed, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
-            // a login or billing-ack await) must not size every idle connection's future for life.
-            let handled = match self.next_frame(&mut buf) {
+            // a login or billing-ack await) must not size every idle connection's future for life. Nothing else
+            // is held across the await (the buffer stays in the driver), so this future is a pointer or two.
+            let handled = match self.next_frame() {
                 Ok(Some(frame)) => Box::pin(self.frame(frame)),
-                Ok(None) => break None,
-                Err(reason) => break Some(reason),
+                Ok(None) => return None,
+                Err(reason) => return Some(reason),
             };
             if let Some(reason) = handled.await {
-                break Some(reason);
+                return Some(reason);
             }
-        };
-        if !buf.is_empty() {
-            self.inbound = buf;
         }
-        reason
     }
 
-    /// The next whole frame in `buf` (`None`: more bytes needed), counting and dead-lettering rejected ones on
-    /// the way; `Err` closes the connection.
-    fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
+    /// The next whole frame in the inbound buffer (`None`: more bytes needed), counting and dead-lettering
+    /// rejected ones on the way; `Err` closes the connection.
+    fn next_frame(&mut self) -> Result<Option<DecodedFrame>, CloseReason> {
+        let Some(mut buf) = self.inbound.take() else {
+            return Ok(None);
+        };
+        let next = self.decode_from(&mut buf);
+        if !buf.is_empty() {
+            self.inbound = Some(buf);
+        }
+        next
+    }
+
+    /// [`Driver::next_frame`] on a buffer taken out of the driver (the codec and the driver are borrowed at once).
+    fn decode_from(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
         loop {
             match self.conn.decode(buf) {
                 // What the codec leaves buffered is the start of one frame: more than the limit and that frame
@@ -568,9 +587,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             }
         }
         if let Some(session) = &self.session {
-            session
-                .meta
-                .set_charging(self.pipeline.liveness.is_charging());
+            session.set_charging(self.pipeline.liveness.is_charging());
         }
         let mut upstream = Vec::new();
         for event in events {
@@ -639,23 +656,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.pipeline.normalize.set_protocol(protocol);
         }
         if let Some(old) = self.session.take() {
-            self.ctx.sessions.logout(&old.meta.charger, self.conn_id);
+            self.ctx.sessions.logout(&old.charger, self.conn_id);
         }
         let meta = SessionMeta::new(
-            login.charger_id.clone(),
+            login.charger_id.as_str(),
             self.ctx.codec_name,
             self.pipeline.normalize.protocol(),
             station,
             self.ctx.config.worker,
             wall_clock_ms(),
         );
+        let meta = Arc::new(meta);
         let handle = SessionHandle {
             conn_id: self.conn_id,
-            control: self.control_tx.clone(),
-            meta: Arc::new(meta),
+            control: self.control.sender(),
+            meta: Arc::clone(&meta),
         };
-        self.ctx.sessions.login(handle.clone());
-        self.session = Some(handle);
+        self.ctx.sessions.login(handle);
+        self.session = Some(meta);
         None
     }
 
@@ -691,12 +709,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Queues `bytes` through the water marks, writes what the socket takes right away, and reports the frame
     /// and any mark crossing. What the socket does not take is written when the task next polls.
     fn send(&mut self, bytes: bytes::Bytes, class: WriteClass, what: Outbound) {
-        if self.outbox.push(bytes, class).is_ok() {
+        if let Ok(written) = self.outbox.send(bytes, class, &mut self.io) {
             self.ctx.observer.frame_out(what);
-            // The task's real waker is registered when `poll_wake` polls the outbox again (it does while the
-            // queue is not empty), so a no-op waker is enough for this first attempt.
-            let mut cx = Context::from_waker(Waker::noop());
-            if let Poll::Ready(Err(_)) = self.outbox.poll_write(&mut self.io, &mut cx) {
+            if written.is_err() {
                 self.write_failed = true;
             }
         }
@@ -705,15 +720,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// Reports the gauge's transitions since the last report: odd ones turned unwritable, even ones writable.
     fn report_water_marks(&mut self) {
-        let now = self.outbox.gauge().transitions();
-        while self.seen_transitions < now {
-            self.seen_transitions += 1;
+        // Truncated on purpose: compared by wrapping difference, never by order.
+        let now = self.outbox.gauge().transitions() as u32;
+        while self.seen_transitions != now {
+            self.seen_transitions = self.seen_transitions.wrapping_add(1);
             self.ctx.observer.water_mark(self.seen_transitions % 2 == 1);
         }
     }
 
-    /// Answers what is left, leaves the registry and emits `offline`.
-    fn finish(&mut self, reason: CloseReason) {
+    /// Answers what is left, leaves the registry and emits `offline` (stamped `detected_ms` when the liveness
+    /// wheel found the silence, else now).
+    fn finish(&mut self, reason: CloseReason, detected_ms: Option<u64>) {
         let charger = self.pipeline.normalize.charger();
         if reason.is_defensive() {
             tracing::warn!(
@@ -740,19 +757,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let Some(session) = self.session.take() else {
             return;
         };
-        self.ctx
-            .sessions
-            .logout(&session.meta.charger, self.conn_id);
+        self.ctx.sessions.logout(&session.charger, self.conn_id);
         let offline = Observation::charger(
-            session.meta.charger.clone(),
+            &*session.charger,
             EventBody::Offline(OfflineData {
                 reason: reason.as_str().to_owned(),
             }),
         );
-        for event in self.pipeline.normalize.stamp(
-            vec![offline],
-            self.expired_at_ms.unwrap_or_else(wall_clock_ms),
-        ) {
+        for event in self
+            .pipeline
+            .normalize
+            .stamp(vec![offline], detected_ms.unwrap_or_else(wall_clock_ms))
+        {
             self.ctx.router.route(event);
         }
     }

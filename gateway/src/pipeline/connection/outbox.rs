@@ -4,13 +4,14 @@
 //! There is no writer task: a second task per connection cost a context switch per reply (perf showed 62 % of
 //! gateway time in kernel context switches with 19,500 chargers) plus a channel per connection. The queue is
 //! bounded by the gauge: above the high mark non-critical writes are refused, so only critical writes (login
-//! replies, billing acks — a handful per session) can queue past it. An empty queue holds no buffer.
+//! replies, billing acks — a handful per session) can queue past it. An empty queue holds no buffer, and a write
+//! the socket takes at once is never queued (no allocation per reply). The gauge lives inside the outbox: only the
+//! connection task uses it, and a shared one cost an allocation per connection.
 
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
@@ -20,35 +21,71 @@ use crate::pipeline::water_mark::{Busy, OutboundGauge, OutboundLayer, WriteClass
 /// Writes admitted by the water marks and not yet taken by the socket.
 #[derive(Debug)]
 pub struct Outbox {
-    queue: VecDeque<Bytes>,
+    /// `None` (no allocation, one word) while nothing waits: the usual state of an idle charger.
+    queue: Option<Box<VecDeque<Bytes>>>,
     /// Bytes of the front write the socket already took.
     written: usize,
     /// Written bytes the transport may still buffer (TLS): flushed before the queue counts as drained.
     unflushed: bool,
-    gauge: Arc<OutboundGauge>,
+    gauge: OutboundGauge,
 }
 
 impl Outbox {
     /// An empty queue accounted on `gauge`.
-    pub fn new(gauge: Arc<OutboundGauge>) -> Self {
+    pub fn new(gauge: OutboundGauge) -> Self {
         Outbox {
-            queue: VecDeque::new(),
+            queue: None,
             written: 0,
             unflushed: false,
             gauge,
         }
     }
 
-    /// Queues `bytes` if the water marks admit it (the caller then writes with [`Outbox::poll_write`]).
-    pub fn push(&mut self, bytes: Bytes, class: WriteClass) -> Result<(), Busy> {
+    /// Admits `bytes` through the water marks and writes what the socket takes right away; the rest is queued
+    /// for [`Outbox::poll_write`] (the task's real waker is registered when it polls that while not idle).
+    /// `Ok(Err(_))`: the socket failed.
+    pub fn send<W: AsyncWrite + Unpin>(
+        &mut self,
+        bytes: Bytes,
+        class: WriteClass,
+        io: &mut W,
+    ) -> Result<io::Result<()>, Busy> {
         self.gauge.admit(bytes.len(), class)?;
-        self.queue.push_back(bytes);
-        Ok(())
+        let mut cx = Context::from_waker(Waker::noop());
+        if self.queue.is_some() {
+            self.queue.get_or_insert_with(Box::default).push_back(bytes);
+            return Ok(match self.poll_write(io, &mut cx) {
+                Poll::Ready(Err(e)) => Err(e),
+                _ => Ok(()),
+            });
+        }
+        let n = match Pin::new(&mut *io).poll_write(&mut cx, &bytes) {
+            Poll::Ready(Ok(0)) if !bytes.is_empty() => {
+                return Ok(Err(io::ErrorKind::WriteZero.into()))
+            }
+            Poll::Ready(Ok(n)) => n,
+            Poll::Ready(Err(e)) => return Ok(Err(e)),
+            Poll::Pending => 0,
+        };
+        if n > 0 {
+            self.unflushed = true;
+        }
+        if n >= bytes.len() {
+            self.gauge.release(bytes.len());
+        } else {
+            // The socket took part of it (or nothing): the rest waits, released from the gauge when written.
+            self.written = n;
+            self.queue.get_or_insert_with(Box::default).push_back(bytes);
+        }
+        Ok(match self.poll_write(io, &mut cx) {
+            Poll::Ready(Err(e)) => Err(e),
+            _ => Ok(()),
+        })
     }
 
     /// Whether anything waits for the socket.
     pub fn is_idle(&self) -> bool {
-        self.queue.is_empty() && !self.unflushed
+        self.queue.is_none() && !self.unflushed
     }
 
     /// Writes what is queued until the socket would block (then `Pending`, with the task's waker registered) or
@@ -58,34 +95,34 @@ impl Outbox {
         io: &mut W,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        while let Some(front) = self.queue.front() {
-            let rest = front.get(self.written..).unwrap_or_default();
-            let n = ready!(Pin::new(&mut *io).poll_write(cx, rest))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        if let Some(queue) = &mut self.queue {
+            while let Some(front) = queue.front() {
+                let rest = front.get(self.written..).unwrap_or_default();
+                let n = ready!(Pin::new(&mut *io).poll_write(cx, rest))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.unflushed = true;
+                self.written += n;
+                if self.written >= front.len() {
+                    let len = front.len();
+                    queue.pop_front();
+                    self.written = 0;
+                    self.gauge.release(len);
+                }
             }
-            self.unflushed = true;
-            self.written += n;
-            if self.written >= front.len() {
-                let len = front.len();
-                self.queue.pop_front();
-                self.written = 0;
-                self.gauge.release(len);
-            }
+            // Give the buffer back: an idle charger keeps no queue.
+            self.queue = None;
         }
         if self.unflushed {
             ready!(Pin::new(&mut *io).poll_flush(cx))?;
             self.unflushed = false;
         }
-        // Give the buffer back: an idle charger keeps no queue.
-        if self.queue.capacity() > 0 {
-            self.queue = VecDeque::new();
-        }
         Poll::Ready(Ok(()))
     }
 
     /// The gauge, for `is_writable` checks and metrics.
-    pub fn gauge(&self) -> &Arc<OutboundGauge> {
+    pub fn gauge(&self) -> &OutboundGauge {
         &self.gauge
     }
 }
@@ -93,7 +130,7 @@ impl Outbox {
 impl Drop for Outbox {
     fn drop(&mut self) {
         // Whatever is left will never be written.
-        for bytes in self.queue.drain(..) {
+        for bytes in self.queue.take().into_iter().flat_map(|q| q.into_iter()) {
             self.gauge.release(bytes.len());
         }
     }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use super::*;
 use crate::pipeline::auth::AuthMode;
 use crate::pipeline::charger_registry::{hash_secret, ChargerRegistry};
-use crate::pipeline::liveness::run_wheel;
+use crate::pipeline::liveness::run_wheel_until;
 use crate::pipeline::route::ChannelRouter;
 use crate::pipeline::timing_wheel::{TimingWheel, DEFAULT_SLOTS};
 use crate::session::{CommandDispatcher, PendingConfig};
@@ -144,7 +144,7 @@ async fn gateway_with(login_deadline: Duration, codecs: Arc<CodecRegistry>) -> G
             });
         }
     });
-    let ticker = tokio::spawn(run_wheel(wheel, clock));
+    let ticker = tokio::spawn(run_wheel_until(wheel, clock, kept.shutdown.clone()));
     Gateway {
         gates,
         addr,
@@ -277,6 +277,38 @@ async fn a_charger_logs_in_heartbeats_reports_meters_and_answers_a_remote_start(
     assert!(matches!(&offline.body, EventBody::Offline(o) if o.reason == "closed"));
     assert_eq!(gw.closed.recv().await, Some(CloseReason::Closed));
     assert!(gw.sessions.is_empty());
+}
+
+#[tokio::test]
+async fn at_shutdown_every_connection_closes_with_reason_shutdown_and_a_late_one_at_once() {
+    let mut gw = gateway(Duration::from_secs(10)).await;
+    let mut charger = Charger::connect(&gw).await;
+    charger.login(SECRET).await;
+    charger.read_frame(10).await;
+    assert_eq!(next_event(&mut gw).await.kind(), "online");
+    // Accepted but not logged in: in the wheel, not in the session registry.
+    let mut silent = Charger::connect(&gw).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    gw.ctx.shutdown.cancel();
+    let offline = next_event(&mut gw).await;
+    assert!(
+        matches!(&offline.body, EventBody::Offline(o) if o.reason == "shutdown"),
+        "{offline:?}"
+    );
+    assert_eq!(offline.charger, "ACME0001");
+    assert!(charger.closed_by_gateway().await);
+    assert!(silent.closed_by_gateway().await);
+    let mut reasons = vec![gw.closed.recv().await, gw.closed.recv().await];
+    reasons.dedup();
+    assert_eq!(reasons, vec![Some(CloseReason::Shutdown)]);
+    assert!(gw.sessions.is_empty());
+
+    // A connection set up after the wheel told everyone closes at once.
+    let socket = TcpStream::connect(gw.addr).await.unwrap();
+    let late = run_connection(socket, 9_999, gw.ctx.clone());
+    let reason = tokio::time::timeout(Duration::from_secs(5), late).await;
+    assert_eq!(reason.unwrap().unwrap(), CloseReason::Shutdown);
 }
 
 #[tokio::test]
@@ -460,7 +492,7 @@ async fn the_connection_future_stays_small() {
         size_of::<Box<dyn chargegate_codec::plugin::CodecConnection>>(),
         size_of::<crate::session::SessionMeta>(),
         size_of::<crate::pipeline::water_mark::OutboundGauge>(),
-        size_of::<bytes::BytesMut>(),
+        size_of::<Option<Box<bytes::BytesMut>>>(),
     );
     let socket = TcpStream::connect(gw.addr).await.unwrap();
     let mut driver =
@@ -468,5 +500,6 @@ async fn the_connection_future_stays_small() {
     println!("drain {}", size_of_val(&driver.drain()));
     println!("close_socket {}", size_of_val(&driver.close_socket()));
     println!("run {}", size_of_val(&driver.run()));
-    assert!(size <= 1_024, "the connection future grew to {size} bytes");
+    // 512 B in a debug build on 2026-11-23 (release is smaller): every byte here is paid by every connection.
+    assert!(size <= 640, "the connection future grew to {size} bytes");
 }
