@@ -2,20 +2,19 @@
 //! control-charger latency check every attack runs under ([`under_attack`]), the test process's resident memory,
 //! attack payloads, and a capture of the gateway's log lines.
 //!
-//! **The latency bound.** The issue asks that the control charger's heartbeat p99 stays within 2× its idle value.
-//! A control YKC charger heartbeats every [`PROBE_GAP`] and records each heartbeat → reply round trip, first for
-//! the *attack window* (from before the attack starts until it ends; an attack that is over sooner than
-//! [`MIN_WINDOW`] is run again until the window is full, so the attack is sustained throughout), then for an
-//! *idle window* of the same length right after, with nothing else running; each window has at least
-//! [`MIN_SAMPLES`] round trips. The attack passes when `p99(attack) ≤ max(2 × p99(idle), RESOLUTION_FLOOR)`.
+//! **The latency bound.** The issue asks that the control charger's heartbeat p99 stays within 2× its idle value,
+//! and that is what is asserted: `p99(attack) ≤ 2 × p99(idle)`, no floor. A control YKC charger heartbeats every
+//! [`PROBE_GAP`] and records each heartbeat → reply round trip, first for the *attack window* (from before the
+//! attack starts until [`TAIL`] after it ends; an attack that is over sooner than [`MIN_WINDOW`] is run again until
+//! the window is full, so the attack is sustained throughout), then for an *idle window* of the same length right
+//! after, with nothing else running; each window has at least [`MIN_SAMPLES`] round trips.
 //!
-//! - [`RESOLUTION_FLOOR`] (4 ms) only matters when the idle p99 is below 2 ms: on loopback an idle round trip is
-//!   0.1–1 ms, and one wake-up of the control task can be late by the tokio timer wheel's 1 ms tick plus one
-//!   scheduler slice of a competing thread (EEVDF's base slice is 0.75 ms × (1 + log2 CPUs), 1.5 ms on this
-//!   2-core box, and a woken task may wait for a slice on each core) — 2× a 0.3 ms idle p99 would be 0.6 ms, below
-//!   what the machine can resolve.
+//! - **The attacker is another machine.** Every run of the attack executes on a thread of its own at nice 19
+//!   ([`on_attacker_thread`]): on this 2-core box the attacker's own client-side work (its connects and writes,
+//!   and the kernel's loopback processing done in its context) would otherwise compete with the gateway at equal
+//!   priority, which a remote attacker does not. What the gateway does about the attack is measured in full.
 //! - The windows are paired and equal in length so the idle figure is taken under the same background load as the
-//!   attack figure (other helpers build on the same two cores; the idle p99 swung 0.5–56 ms between runs).
+//!   attack figure (other helpers build on the same two cores; the idle p99 swung 0.4–66 ms between runs).
 //! - Noise is not starvation: if a pair violates the bound, the attack and its idle window are repeated, up to
 //!   [`MAX_ROUNDS`] pairs, and the test fails only if *every* pair violates it. A gateway that really starves its
 //!   chargers behind an attacker violates every pair. The attack closure gets the run number; tests that count
@@ -23,7 +22,9 @@
 //! - Tests that measure take [`serial`] first, so two tests of one binary never disturb each other's control
 //!   charger.
 //!
-//! Every round's figures are printed (`cargo test -- --nocapture`), so the CI log carries them.
+//! Every round's figures are printed (`cargo test -- --nocapture`), with the slowest round trips of each window and
+//! when they fell (offset from the window's start) beside the attack runs' start offsets, so the CI log shows
+//! which phase of an attack a slow reply belongs to.
 
 use std::future::Future;
 use std::io::Write;
@@ -38,8 +39,6 @@ use tokio::sync::watch;
 
 use crate::YkcCharger;
 
-/// Below this the 2× bound is not resolvable on loopback (timer tick + scheduler slice; see the module docs).
-pub const RESOLUTION_FLOOR: Duration = Duration::from_millis(4);
 /// Gap between the control charger's heartbeats while measuring: under 50 frames a second, the default
 /// `limits.rate_frames_per_sec`, so the control charger is never rate-limited itself.
 pub const PROBE_GAP: Duration = Duration::from_millis(20);
@@ -48,6 +47,9 @@ pub const MIN_WINDOW: Duration = Duration::from_secs(5);
 /// Shortest time between the starts of two runs of an attack (bounds the runs of attacks that take a
 /// millisecond, e.g. one oversize message, to 50 per window).
 pub const MIN_RUN_GAP: Duration = Duration::from_millis(100);
+/// How long the attack window goes on after the attack's last run ends (the idle window is as long): the gateway's
+/// work on the attack's tail — the connections the attacker dropped at its end — falls in the attack window.
+pub const TAIL: Duration = Duration::from_millis(500);
 /// Fewest round trips per window; a window is extended (by at most [`MAX_EXTENSION`]) until it has them.
 pub const MIN_SAMPLES: usize = 200;
 /// Longest a window is extended to collect [`MIN_SAMPLES`].
@@ -74,9 +76,10 @@ pub fn p99(samples: &[Duration]) -> Duration {
     s[rank - 1]
 }
 
-/// The most the control charger's p99 may be during an attack, given its idle p99 in the paired window.
+/// The most the control charger's p99 may be during an attack, given its idle p99 in the paired window: 2×, as
+/// issue #7 asks.
 pub fn latency_bound(idle_p99: Duration) -> Duration {
-    (idle_p99 * 2).max(RESOLUTION_FLOOR)
+    idle_p99 * 2
 }
 
 /// Resident memory of this process (the gateway runs inside the test), KiB, from `/proc/self/status`.
@@ -97,7 +100,28 @@ pub fn rss_kib() -> u64 {
 pub struct ControlCharger {
     started: Instant,
     stop: watch::Sender<bool>,
-    thread: std::thread::JoinHandle<Vec<Duration>>,
+    thread: std::thread::JoinHandle<Vec<Sample>>,
+}
+
+/// One heartbeat → reply round trip of the control charger.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// When the heartbeat was sent, from the start of the window.
+    pub at: Duration,
+    /// Heartbeat → reply.
+    pub rtt: Duration,
+}
+
+/// The `n` slowest round trips as `rtt@offset` (offset from the window's start), for the printed figures: they
+/// show *when* in the attack the slow replies fell.
+pub fn slowest(samples: &[Sample], n: usize) -> String {
+    let mut s = samples.to_vec();
+    s.sort_by_key(|x| std::cmp::Reverse(x.rtt));
+    s.iter()
+        .take(n)
+        .map(|x| format!("{:.2?}@{:.2}s", x.rtt, x.at.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl ControlCharger {
@@ -126,7 +150,10 @@ impl ControlCharger {
                         let sent = Instant::now();
                         charger.heartbeat().await;
                         charger.expect(0x04).await;
-                        samples.push(sent.elapsed());
+                        samples.push(Sample {
+                            at: sent.duration_since(started),
+                            rtt: sent.elapsed(),
+                        });
                         tokio::select! {
                             _ = tokio::time::sleep(PROBE_GAP) => {}
                             _ = stopped.changed() => {}
@@ -145,7 +172,7 @@ impl ControlCharger {
     }
 
     /// Measures until `window` after the start (and [`MIN_SAMPLES`] round trips), then stops; the round trips.
-    pub async fn finish(self, window: Duration) -> Vec<Duration> {
+    pub async fn finish(self, window: Duration) -> Vec<Sample> {
         tokio::time::sleep_until((self.started + window).into()).await;
         let _ = self.stop.send(true);
         let thread = self.thread;
@@ -159,21 +186,21 @@ impl ControlCharger {
 /// Runs `attack` beside a control charger `pile` on the YKC listener `ykc` — again and again (at most one start
 /// per [`MIN_RUN_GAP`]) until [`MIN_WINDOW`] has passed, so the attack lasts the whole measured window — then an
 /// idle window of the same length, and repeats the pair (at most [`MAX_ROUNDS`]) until the attack window's p99
-/// is within [`latency_bound`] of the idle one; panics if no pair is. `attack` gets the run number, counted from
-/// 1 across rounds (tests whose counters accumulate compare with it). Also asserts that the process's RSS grew at
-/// most [`RSS_GROWTH_LIMIT_KIB`] and that no panic was logged. Returns the number of runs: counters of cut-offs
-/// are per run.
+/// is within [`latency_bound`] (2×) of the idle one; panics if no pair is. `attack` runs on an attacker thread
+/// ([`on_attacker_thread`]) and gets the run number, counted from 1 across rounds (tests whose counters accumulate
+/// compare with it). Also asserts that the process's RSS grew at most [`RSS_GROWTH_LIMIT_KIB`] and that no panic
+/// was logged. Returns the number of runs: counters of cut-offs are per run.
 pub async fn under_attack<F, Fut>(ykc: SocketAddr, pile: &str, name: &str, attack: F) -> u32
 where
-    F: FnMut(u32) -> Fut,
+    F: FnMut(u32) -> Fut + Send,
     Fut: Future<Output = ()>,
 {
     under_attack_against(ykc, pile, name, attack, |_| async {}).await
 }
 
-/// [`under_attack`] where the idle window is not idle but runs `baseline` (paced like the attack): for attacks
-/// that need ordinary traffic to bite (a subscriber that never reads is only hostile while events flow), the
-/// comparison is then the same traffic with and without the attacker.
+/// [`under_attack`] where the idle window is not idle but runs `baseline` (paced like the attack, on the same
+/// attacker thread): for attacks that need ordinary traffic to bite (a subscriber that never reads is only hostile
+/// while events flow), the comparison is then the same traffic with and without the attacker.
 pub async fn under_attack_against<F, Fut, B, BFut>(
     ykc: SocketAddr,
     pile: &str,
@@ -182,9 +209,9 @@ pub async fn under_attack_against<F, Fut, B, BFut>(
     mut baseline: B,
 ) -> u32
 where
-    F: FnMut(u32) -> Fut,
+    F: FnMut(u32) -> Fut + Send,
     Fut: Future<Output = ()>,
-    B: FnMut(u32) -> BFut,
+    B: FnMut(u32) -> BFut + Send,
     BFut: Future<Output = ()>,
 {
     let rss_before = rss_kib();
@@ -195,28 +222,41 @@ where
         let control = ControlCharger::start(ykc, pile).await;
         let started = Instant::now();
         // The attack is sustained for the whole window: run again (paced) until MIN_WINDOW has passed.
-        let mut runs_this_round = 0u32;
-        while runs_this_round == 0 || started.elapsed() < MIN_WINDOW {
-            let run_started = Instant::now();
-            runs += 1;
-            runs_this_round += 1;
-            attack(runs).await;
-            tokio::time::sleep_until((run_started + MIN_RUN_GAP).into()).await;
-        }
+        let first_run = runs + 1;
+        let attack = &mut attack;
+        let run_starts = on_attacker_thread(move || async move {
+            let mut run_starts = Vec::new();
+            while run_starts.is_empty() || started.elapsed() < MIN_WINDOW {
+                let run_started = Instant::now();
+                run_starts.push(format!("{:.2}s", started.elapsed().as_secs_f64()));
+                let run = first_run + u32::try_from(run_starts.len()).unwrap_or(u32::MAX) - 1;
+                attack(run).await;
+                tokio::time::sleep_until((run_started + MIN_RUN_GAP).into()).await;
+            }
+            run_starts
+        });
+        let runs_this_round = u32::try_from(run_starts.len()).unwrap_or(u32::MAX);
+        runs += runs_this_round;
         let took = started.elapsed();
-        let window = took;
+        // The attack's tail (connections it dropped at the end, closes in flight) is measured in the attack
+        // window, not in the idle one: the control charger goes on for TAIL after the last run.
+        let window = took + TAIL;
         let during = control.finish(window).await;
         let control = ControlCharger::start(ykc, pile).await;
         let idle_started = Instant::now();
-        let mut baseline_runs = 0u32;
-        while idle_started.elapsed() < window {
-            let run_started = Instant::now();
-            baseline_runs += 1;
-            baseline(baseline_runs).await;
-            tokio::time::sleep_until((run_started + MIN_RUN_GAP).into()).await;
-        }
+        let baseline = &mut baseline;
+        on_attacker_thread(move || async move {
+            let mut baseline_runs = 0u32;
+            while idle_started.elapsed() < window {
+                let run_started = Instant::now();
+                baseline_runs += 1;
+                baseline(baseline_runs).await;
+                tokio::time::sleep_until((run_started + MIN_RUN_GAP).into()).await;
+            }
+        });
         let idle = control.finish(window).await;
-        let (during_p99, idle_p99) = (p99(&during), p99(&idle));
+        let rtts = |s: &[Sample]| s.iter().map(|x| x.rtt).collect::<Vec<_>>();
+        let (during_p99, idle_p99) = (p99(&rtts(&during)), p99(&rtts(&idle)));
         let bound = latency_bound(idle_p99);
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load = load.split_whitespace().next().unwrap_or("?").to_owned();
@@ -226,6 +266,12 @@ where
             idle.len(),
             during.len(),
             if during_p99 <= bound { "ok" } else { "over" }
+        );
+        println!(
+            "{name}: round {round}: slowest idle {}; slowest attack {}; attack runs started at {}",
+            slowest(&idle, 4),
+            slowest(&during, 4),
+            run_starts.join(" ")
         );
         figures.push(format!("idle {idle_p99:.2?} / attack {during_p99:.2?}"));
         if during_p99 <= bound {
@@ -249,36 +295,46 @@ where
     runs
 }
 
-/// Runs the future `make` builds on a thread of its own, with its own single-threaded runtime, at the lowest CPU
-/// priority (`renice 19` on the thread). For attackers whose own client-side work is heavy (5,000 connects a
-/// second): on this 2-core machine the attacker shares the cores with the gateway, which a real attacker on
-/// another machine does not; at nice 19 it only gets the CPU the gateway and the control charger leave.
-pub async fn on_niced_thread<T, Fut>(make: impl FnOnce() -> Fut + Send + 'static) -> T
+/// Nice value of the attacker thread: the lowest CPU priority, so the attacker only gets the CPU the gateway and
+/// the control charger leave.
+pub const ATTACKER_NICE: i32 = 19;
+
+/// Runs the future `make` builds on the attacker's "other machine": a thread of its own, with its own
+/// single-threaded runtime, at nice [`ATTACKER_NICE`]; the calling test task blocks until it is done
+/// (`block_in_place`, so the test runtime — where the gateway's HTTP side runs — goes on; multi-thread test
+/// runtimes only). A panic on the thread (a failed assertion of the attack) is re-raised here.
+///
+/// On this 2-core box the attacker's client side — its connects, writes, wake-ups, and the kernel's loopback work
+/// on its behalf (handshakes, segments and resets are processed in the sending thread's context) — shares the
+/// cores with the gateway; a real attacker on another machine does not. Run on the test runtime, that client-side
+/// work competed at equal priority with the gateway's worker and the control charger, so the measured latency
+/// included the attacker's own CPU. At nice 19 it gets only what the gateway and the control charger leave, while
+/// everything the *gateway* does about the attack (accepting, refusing, decoding, cutting, logging, counting) is
+/// still measured in full. The idle window's baseline traffic runs the same way.
+pub fn on_attacker_thread<T, Fut>(make: impl FnOnce() -> Fut + Send) -> T
 where
-    T: Send + 'static,
+    T: Send,
     Fut: Future<Output = T>,
 {
-    let (done, result) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("niced-attacker".into())
-        .spawn(move || {
-            let tid = std::fs::read_link("/proc/thread-self")
-                .ok()
-                .and_then(|p| p.file_name()?.to_str()?.parse::<u32>().ok());
-            if let Some(tid) = tid {
-                let _ = std::process::Command::new("renice")
-                    .args(["-n", "19", "-p", &tid.to_string()])
-                    .stdout(std::process::Stdio::null())
-                    .status();
-            }
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("attacker runtime");
-            let _ = done.send(runtime.block_on(make()));
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .name("attacker".into())
+                .spawn_scoped(scope, || {
+                    let tid = rustix::thread::gettid();
+                    let _ = rustix::process::setpriority_process(Some(tid), ATTACKER_NICE);
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("attacker runtime");
+                    runtime.block_on(make())
+                })
+                .expect("attacker thread");
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
-        .expect("attacker thread");
-    result.await.expect("the attacker thread finished")
+    })
 }
 
 /// A YKC heartbeat frame for `pile` with its CRC bytes flipped.

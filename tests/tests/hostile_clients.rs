@@ -13,9 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use chargegate::config::Config;
-use chargegate_e2e::hostile::{
-    garbage, heartbeat_with_bad_crc, on_niced_thread, serial, under_attack, LogCapture,
-};
+use chargegate_e2e::hostile::{garbage, heartbeat_with_bad_crc, serial, under_attack, LogCapture};
 use chargegate_e2e::{metric_value, TestGateway, YkcCharger};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -536,7 +534,7 @@ async fn a_connect_storm_from_one_address_is_throttled_while_another_address_is_
         "connect storm 5,000/s",
         move |_| async move {
             let before = refused_and_accepted(http, REFUSED).await;
-            let storm = tokio::spawn(on_niced_thread(move || connect_storm(addr)));
+            let storm = tokio::spawn(connect_storm(addr));
             // While the storm runs, a charger from another address connects and logs in.
             tokio::time::sleep(Duration::from_millis(300)).await;
             let mut bystander =
@@ -591,8 +589,7 @@ async fn a_connect_storm_that_holds_its_connections_is_refused_beyond_the_per_ip
         "connect-and-hold storm",
         move |_| async move {
             let before = refused_and_accepted(http, REFUSED).await;
-            // The storm's sockets live on the attacker's thread (its runtime owns them): count there.
-            let open = on_niced_thread(move || async move {
+            let open = {
                 let mut held = connect_storm(addr).await;
                 every_attempt_answered(http, REFUSED, before + 5_000.0).await;
                 let mut open = 0;
@@ -606,8 +603,7 @@ async fn a_connect_storm_that_holds_its_connections_is_refused_beyond_the_per_ip
                     }
                 }
                 open
-            })
-            .await;
+            };
             assert!(open <= CAP, "{open} storm connections still open");
         },
     )

@@ -190,6 +190,11 @@ pub async fn run_wheel(wheel: SharedWheel, clock: WorkerClock) {
             if !target.control.expire(detected_ms) {
                 tracing::debug!(conn = target.conn_id, "expired connection already gone");
             }
+            // One expiry at a time: the woken connection closes before the next is told, and the yield lets the
+            // worker poll its sockets in between, so a tick that expires hundreds of connections at once (a
+            // never-login attack, all cut at the same login deadline) does not queue them all ahead of a live
+            // charger's frame.
+            tokio::task::yield_now().await;
         }
     }
 }

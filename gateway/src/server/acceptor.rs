@@ -1,5 +1,9 @@
 //! The boss side of one listener: accept, admit (CIDR filter, caps, rate), set socket options, hand over to a
 //! worker. Refused connections are closed at once and counted by reason.
+//!
+//! Each acceptor runs on a thread of its own at a lower CPU priority than the workers ([`ACCEPTOR_NICE`],
+//! decision 0014): under a connect storm, accepting and refusing new connections must not take the CPU the
+//! workers need for the chargers already connected.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +28,11 @@ const EMFILE: i32 = 24;
 /// Linux `ENFILE`: the system is out of file descriptors.
 const ENFILE: i32 = 23;
 
+/// Nice value of an accept thread: 10 below the workers (nice 0), a weight of about a tenth of a worker's, so a
+/// worker that wakes for a charger's frame preempts an acceptor busy refusing a connect storm. When the CPU is free
+/// the acceptor still gets all of it; when it is not, new connections wait in the kernel's backlog.
+pub const ACCEPTOR_NICE: i32 = 10;
+
 /// One listener's accept loop and its admission state.
 pub(super) struct Acceptor {
     pub listener: TcpListener,
@@ -36,6 +45,52 @@ pub(super) struct Acceptor {
 }
 
 impl Acceptor {
+    /// Starts the accept loop on a thread of its own (`chargegate-acc-<listener>`, a single-threaded runtime, nice
+    /// [`ACCEPTOR_NICE`]); the receiver completes when the loop has stopped (after `shutdown`).
+    pub fn spawn(self) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
+        let Acceptor {
+            listener,
+            config,
+            tls,
+            limiter,
+            pool,
+            metrics,
+            shutdown,
+        } = self;
+        // The listening socket leaves this runtime's reactor and joins the accept thread's.
+        let listener = listener.into_std()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stopped, done) = tokio::sync::oneshot::channel();
+        let mut thread_name = format!("chargegate-acc-{}", config.name);
+        thread_name.truncate(15);
+        std::thread::Builder::new().name(thread_name).spawn(move || {
+            lower_priority(&config.name);
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        let acceptor = Acceptor {
+                            listener,
+                            config,
+                            tls,
+                            limiter,
+                            pool,
+                            metrics,
+                            shutdown,
+                        };
+                        acceptor.run().await;
+                    }
+                    Err(e) => {
+                        tracing::error!(listener = %config.name, error = %e, "cannot register the listening socket");
+                    }
+                }
+            });
+            let _ = stopped.send(());
+        })?;
+        Ok(done)
+    }
+
     /// Runs until `shutdown` is cancelled; the listening socket closes when this returns.
     pub async fn run(self) {
         let name = self.config.name.clone();
@@ -144,4 +199,20 @@ impl Acceptor {
 fn reset(stream: tokio::net::TcpStream) {
     let _ = socket2::SockRef::from(&stream).set_linger(Some(std::time::Duration::ZERO));
     drop(stream);
+}
+
+/// Lowers the calling (accept) thread to nice [`ACCEPTOR_NICE`]; a failure is logged and otherwise ignored (the
+/// acceptor then competes with the workers at equal priority, as before).
+fn lower_priority(listener: &str) {
+    let tid = rustix::thread::gettid();
+    match rustix::process::setpriority_process(Some(tid), ACCEPTOR_NICE) {
+        Ok(()) => tracing::debug!(
+            listener,
+            nice = ACCEPTOR_NICE,
+            "accept thread priority lowered"
+        ),
+        Err(e) => {
+            tracing::warn!(listener, nice = ACCEPTOR_NICE, error = %e, "cannot lower the accept thread's priority")
+        }
+    }
 }

@@ -45,7 +45,7 @@ pub enum ServerError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A worker thread could not be started.
+    /// A worker or accept thread could not be started.
     #[error("cannot start a worker thread: {0}")]
     Worker(std::io::Error),
     /// A listener's TLS material could not be loaded.
@@ -126,8 +126,9 @@ impl Server {
                 shutdown: shutdown.clone(),
             };
             let m = metrics.clone();
+            let stopped = acceptor.spawn().map_err(ServerError::Worker)?;
             acceptors.push(tokio::spawn(async move {
-                acceptor.run().await;
+                let _ = stopped.await;
                 m.listeners_bound.dec();
             }));
         }

@@ -209,6 +209,10 @@ impl WorkerSeed {
                     drop(permit);
                 }
             }));
+            // One new connection at a time: the yield lets the worker poll its sockets before it takes the next,
+            // so a burst of accepted connections (a connect storm's admitted share) does not queue every setup
+            // ahead of a connected charger's frame.
+            tokio::task::yield_now().await;
         }
         drop(rx);
         tracker.close();
