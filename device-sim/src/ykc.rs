@@ -586,9 +586,14 @@ impl Pile<'_> {
             r.encode(&mut buf);
             let crc = frame::crc16(buf.get(start + frame::CRC_START..).unwrap_or_default());
             buf.extend_from_slice(&crc.to_le_bytes());
-            if let Some(o) = &self.sim.observed {
-                o.sent(&self.id, u64::from(self.energy));
-            }
+        }
+        if let Some(o) = &self.sim.observed {
+            // Stamped as the burst is handed to the socket: energy counts up by one per frame.
+            let last = self.energy;
+            o.sent_burst(
+                &self.id,
+                (0..n).map(|i| u64::from(last.wrapping_sub(u32::try_from(i).unwrap_or(u32::MAX)))),
+            );
         }
         let written = self.write.write_all(&buf).await;
         self.burst = buf;

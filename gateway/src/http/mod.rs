@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -110,12 +111,22 @@ pub fn router(state: HttpState, hooks: Router) -> Router {
         .merge(hooks)
 }
 
+/// Turns Nagle's algorithm off on an accepted HTTP connection (a failure only costs latency, so it is logged).
+fn no_nagle(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "http: cannot set TCP_NODELAY on an accepted connection");
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` fires; in-flight requests finish first.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    // No Nagle: a `/ws` subscriber's pushes are small writes in a stream, and with Nagle on each one waited in the
+    // kernel for the subscriber's ACK of the previous one; REST answers leave in one write either way.
+    let listener = listener.tap_io(no_nagle);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -234,3 +234,19 @@ async fn ocpp_and_ws_hooks_exist_but_are_not_implemented_yet() {
         StatusCode::NOT_IMPLEMENTED
     );
 }
+
+#[tokio::test]
+async fn accepted_http_connections_have_nagle_off() {
+    // A `/ws` subscriber gets a stream of small writes; with Nagle on, each waited for the ACK of the previous one.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut accepted, _) = listener.accept().await.unwrap();
+    assert!(
+        !accepted.nodelay().unwrap(),
+        "the kernel default is Nagle on"
+    );
+    no_nagle(&mut accepted);
+    assert!(accepted.nodelay().unwrap());
+    drop(client);
+}
