@@ -245,6 +245,23 @@ impl EventLoop {
                     if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
                         network.write(outgoing).await?;
                     }
+                    // CHARGEGATE-PATCH: take up to `max_request_batch - 1` more requests that are already
+                    // waiting, while flow control allows, and write them all before one flush: one write
+                    // syscall (and one broker wake-up) per batch instead of per publish.
+                    let mut batched = 1;
+                    while batched < self.mqtt_options.max_request_batch()
+                        && self.pending.is_empty()
+                        && self.state.inflight < self.mqtt_options.inflight
+                        && self.state.collision.is_none()
+                    {
+                        let Ok(request) = self.requests_rx.try_recv() else {
+                            break;
+                        };
+                        if let Some(outgoing) = self.state.handle_outgoing_packet(request)? {
+                            network.write(outgoing).await?;
+                        }
+                        batched += 1;
+                    }
                     match time::timeout(network_timeout, network.flush()).await {
                         Ok(inner) => inner?,
                         Err(_)=> return Err(ConnectionError::FlushTimeout),

@@ -399,6 +399,11 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
                     continue;
                 }
             };
+            // CHARGEGATE-PATCH: no Nagle on broker connections. A PUBACK or a routed command is a small
+            // write; with Nagle on it waits for the peer's delayed ACK (~40 ms on Linux loopback).
+            if let Err(e) = stream.set_nodelay(true) {
+                warn!(error=?e, "Unable to set TCP_NODELAY.");
+            }
 
             let (network, tenant_id) = match self.tls_accept(stream).await {
                 Ok(o) => o,
