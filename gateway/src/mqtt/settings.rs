@@ -15,9 +15,6 @@ pub const MQTT_PORT: u16 = 1883;
 pub const MQTTS_PORT: u16 = 8883;
 /// Requests rumqttc may hold between our task and its event loop.
 pub const REQUEST_CHANNEL: usize = 1024;
-/// Requests rumqttc's event loop writes before one flush (our patch, `gateway/vendor/rumqttc/CHARGEGATE-PATCH.md`):
-/// at high rates one `write` carries many publishes; a lone publish still goes out at once.
-pub const REQUEST_BATCH: usize = 128;
 
 /// Why the MQTT settings cannot be used.
 #[derive(Debug, Error)]
@@ -132,7 +129,9 @@ pub fn mqtt_options(config: &Mqtt, instance: &str) -> Result<MqttOptions, Settin
     o.set_keep_alive(Duration::from_secs(config.keep_alive_secs.max(1)));
     o.set_clean_session(true);
     o.set_inflight(config.inflight.max(1));
-    o.set_max_request_batch(REQUEST_BATCH);
+    // Our rumqttc patch (gateway/vendor/rumqttc/CHARGEGATE-PATCH.md): at high rates one `write` carries many
+    // publishes; a lone publish still goes out at once.
+    o.set_max_request_batch(config.request_batch.max(1));
     o.set_max_packet_size(config.max_packet_bytes, config.max_packet_bytes);
     let user = config.username.clone().or(url.username);
     let pass = config.password.clone().or(url.password);
