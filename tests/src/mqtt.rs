@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chargegate::config::{Config, MqttMode};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, NetworkOptions, Packet, Publish, QoS};
 use tokio::sync::mpsc;
 
 /// How long a broker may take to accept connections.
@@ -179,6 +179,10 @@ impl Observer {
         o.set_max_packet_size(1 << 20, 1 << 20);
         o.set_keep_alive(Duration::from_secs(5));
         let (client, mut eventloop) = AsyncClient::new(o, 1024);
+        // Nagle off, as a platform that cares about command latency sets it: round trips then measure the broker.
+        let mut network = NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let filters: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();

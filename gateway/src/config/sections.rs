@@ -45,6 +45,8 @@ pub const DEFAULT_MQTT_TOPIC_PREFIX: &str = "chargegate";
 pub const DEFAULT_MQTT_KEEP_ALIVE_SECS: u64 = 30;
 /// Default QoS 1 publishes awaiting PUBACK at once (rumqttc's in-flight window).
 pub const DEFAULT_MQTT_INFLIGHT: u16 = 100;
+/// Default publishes the MQTT client writes before one flush (patched rumqttc; 1 = one write per publish).
+pub const DEFAULT_MQTT_REQUEST_BATCH: usize = 128;
 /// Default seconds the oldest publish may wait for its PUBACK before the sink treats the broker as stalled and
 /// spools.
 pub const DEFAULT_MQTT_PUBACK_TIMEOUT_SECS: u64 = 3;
@@ -261,6 +263,8 @@ pub struct Mqtt {
     pub inflight: u16,
     /// TCP_NODELAY on the broker connection (off lets Nagle hold small publishes for the broker's delayed ACK).
     pub tcp_nodelay: bool,
+    /// Already-queued publishes written before one flush (one `write` for many at high rates; 1 = one per publish).
+    pub request_batch: usize,
     /// Seconds the oldest publish may wait for PUBACK before the sink spools instead.
     pub puback_timeout_secs: u64,
     /// Pause between reconnect attempts, milliseconds.
@@ -290,6 +294,7 @@ impl Default for Mqtt {
             ca_file: None,
             inflight: DEFAULT_MQTT_INFLIGHT,
             tcp_nodelay: true,
+            request_batch: DEFAULT_MQTT_REQUEST_BATCH,
             puback_timeout_secs: DEFAULT_MQTT_PUBACK_TIMEOUT_SECS,
             reconnect_ms: DEFAULT_MQTT_RECONNECT_MS,
             max_packet_bytes: DEFAULT_MQTT_MAX_PACKET_BYTES,

@@ -129,6 +129,9 @@ pub fn mqtt_options(config: &Mqtt, instance: &str) -> Result<MqttOptions, Settin
     o.set_keep_alive(Duration::from_secs(config.keep_alive_secs.max(1)));
     o.set_clean_session(true);
     o.set_inflight(config.inflight.max(1));
+    // Our rumqttc patch (gateway/vendor/rumqttc/CHARGEGATE-PATCH.md): at high rates one `write` carries many
+    // publishes; a lone publish still goes out at once.
+    o.set_max_request_batch(config.request_batch.max(1));
     o.set_max_packet_size(config.max_packet_bytes, config.max_packet_bytes);
     let user = config.username.clone().or(url.username);
     let pass = config.password.clone().or(url.password);
