@@ -6,6 +6,7 @@
 //! stamping out of the codec keeps this crate free of clocks and randomness.
 
 mod body;
+mod json;
 mod meter;
 mod session;
 mod status;
@@ -111,5 +112,7 @@ impl Event {
     }
 }
 
+#[cfg(test)]
+mod json_tests;
 #[cfg(test)]
 mod tests;

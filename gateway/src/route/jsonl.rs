@@ -100,10 +100,11 @@ fn write_lines<W: Write>(mut rx: mpsc::Receiver<Arc<Event>>, mut out: W) -> std:
     out.flush()
 }
 
-/// Appends `ev` as one JSON line.
+/// Appends `ev` as one JSON line, with the event's own renderer (the same bytes as serde_json, without serde's
+/// per-key overhead: this runs for every event).
 fn render(buf: &mut Vec<u8>, ev: &Event) {
     let mark = buf.len();
-    match serde_json::to_writer(&mut *buf, ev) {
+    match ev.write_json(buf) {
         Ok(()) => buf.push(b'\n'),
         Err(e) => {
             buf.truncate(mark);
