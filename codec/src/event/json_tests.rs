@@ -220,7 +220,7 @@ proptest! {
             let mut ev = event(connector, body);
             ev.id.clone_from(&id);
             ev.charger.clone_from(&text);
-            ev.gw.clone_from(&text);
+            ev.gw = std::sync::Arc::from(text.as_str());
             ev.ts = ts;
             let expected = serde_json::to_vec(&ev).unwrap();
             let mut got = Vec::new();

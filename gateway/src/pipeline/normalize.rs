@@ -57,7 +57,14 @@ impl Normalizer {
             .map(|obs| {
                 self.seq = self.seq.wrapping_add(1);
                 let id = event_id(&self.gw, self.conn_id, self.seq);
-                Event::stamp(obs, id, ts_ms, &self.charger, self.protocol, &self.gw)
+                Event::stamp(
+                    obs,
+                    id,
+                    ts_ms,
+                    &self.charger,
+                    self.protocol,
+                    Arc::clone(&self.gw),
+                )
             })
             .collect()
     }
@@ -110,7 +117,7 @@ mod tests {
         assert_eq!(events[1].id, "gw1-2a-2");
         assert_eq!(events[0].charger, "32010600019236");
         assert_eq!(events[0].protocol, "ykc/1.6");
-        assert_eq!(events[0].gw, "gw1");
+        assert_eq!(&*events[0].gw, "gw1");
         assert_eq!(events[0].kind(), "heartbeat");
     }
 
