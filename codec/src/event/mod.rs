@@ -6,6 +6,7 @@
 //! stamping out of the codec keeps this crate free of clocks and randomness.
 
 mod body;
+mod json;
 mod meter;
 mod session;
 mod status;
@@ -17,6 +18,8 @@ pub use body::{
 pub use meter::{MeterData, PhaseReading, Reading};
 pub use session::{SessionStartedData, SessionStoppedData, TariffTier, TransactionData};
 pub use status::{ConnectorStatus, StatusData};
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -78,20 +81,41 @@ pub struct Event {
     /// The kind (`"kind"`) and its data (`"data"`).
     #[serde(flatten)]
     pub body: EventBody,
-    /// Name of the gateway instance that received the frame.
-    pub gw: String,
+    /// Name of the gateway instance that received the frame. Shared, not copied: every event of an instance
+    /// carries the same name, and a copy per event was an allocation on the connection worker and a cross-thread
+    /// free in the sink.
+    #[serde(with = "shared_str")]
+    pub gw: Arc<str>,
+}
+
+/// Serde for an `Arc<str>` field as a plain JSON string (serde's own impl needs its `rc` feature workspace-wide).
+mod shared_str {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// As a string.
+    pub fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+
+    /// From a string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        String::deserialize(d).map(Arc::from)
+    }
 }
 
 impl Event {
     /// Stamps an observation into an event. `fallback_charger` is the connection's identity, used when the
-    /// message itself names no charger.
+    /// message itself names no charger; `gw` is the instance name (pass a clone of a shared `Arc<str>` to avoid
+    /// copying it).
     pub fn stamp(
         obs: Observation,
         id: impl Into<String>,
         ts: u64,
         fallback_charger: &str,
         protocol: &str,
-        gw: &str,
+        gw: impl Into<Arc<str>>,
     ) -> Event {
         Event {
             v: EVENT_SCHEMA_VERSION,
@@ -101,7 +125,7 @@ impl Event {
             connector: obs.connector.filter(|c| *c != 0),
             protocol: protocol.to_owned(),
             body: obs.body,
-            gw: gw.to_owned(),
+            gw: gw.into(),
         }
     }
 
@@ -111,5 +135,7 @@ impl Event {
     }
 }
 
+#[cfg(test)]
+mod json_tests;
 #[cfg(test)]
 mod tests;

@@ -56,11 +56,45 @@ impl Normalizer {
             .into_iter()
             .map(|obs| {
                 self.seq = self.seq.wrapping_add(1);
-                let id = format!("{}-{:x}-{}", self.gw, self.conn_id, self.seq);
-                Event::stamp(obs, id, ts_ms, &self.charger, self.protocol, &self.gw)
+                let id = event_id(&self.gw, self.conn_id, self.seq);
+                Event::stamp(
+                    obs,
+                    id,
+                    ts_ms,
+                    &self.charger,
+                    self.protocol,
+                    Arc::clone(&self.gw),
+                )
             })
             .collect()
     }
+}
+
+/// `{gw}-{conn_id in hex}-{seq}` in one right-sized allocation: this runs for every event, and `format!` with its
+/// formatter machinery cost more than the rest of the stamp.
+fn event_id(gw: &str, conn_id: u64, seq: u64) -> String {
+    let mut hex = [0u8; 16];
+    let mut at = hex.len();
+    let mut rest = conn_id;
+    loop {
+        at -= 1;
+        // Below 16: one hex digit.
+        hex[at] = b"0123456789abcdef"[(rest & 0xf) as usize];
+        rest >>= 4;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut dec = itoa::Buffer::new();
+    let seq = dec.format(seq);
+    let mut id = String::with_capacity(gw.len() + 2 + (hex.len() - at) + seq.len());
+    id.push_str(gw);
+    id.push('-');
+    // Hex digits are ASCII.
+    id.extend(hex[at..].iter().map(|b| char::from(*b)));
+    id.push('-');
+    id.push_str(seq);
+    id
 }
 
 #[cfg(test)]
@@ -83,7 +117,14 @@ mod tests {
         assert_eq!(events[1].id, "gw1-2a-2");
         assert_eq!(events[0].charger, "32010600019236");
         assert_eq!(events[0].protocol, "ykc/1.6");
-        assert_eq!(events[0].gw, "gw1");
+        assert_eq!(&*events[0].gw, "gw1");
         assert_eq!(events[0].kind(), "heartbeat");
+    }
+
+    #[test]
+    fn event_ids_match_the_documented_format_at_the_extremes() {
+        for (conn, seq) in [(0, 0), (0x2a, 1), (u64::MAX, u64::MAX), (0x10, 10)] {
+            assert_eq!(event_id("gw-é", conn, seq), format!("gw-é-{conn:x}-{seq}"));
+        }
     }
 }

@@ -156,18 +156,35 @@ struct SinkQueue {
     dropped: Vec<(&'static str, IntCounter)>,
 }
 
-impl SinkQueue {
-    fn counter<'a>(list: &'a [(&'static str, IntCounter)], kind: &str) -> Option<&'a IntCounter> {
-        list.iter().find(|(k, _)| *k == kind).map(|(_, c)| c)
+/// The position of `body`'s kind in [`EVENT_KINDS`], so the per-sink counters are found without comparing strings
+/// (this runs for every event and sink).
+fn kind_index(body: &EventBody) -> usize {
+    match body {
+        EventBody::Online(_) => 0,
+        EventBody::Offline(_) => 1,
+        EventBody::Heartbeat(_) => 2,
+        EventBody::Status(_) => 3,
+        EventBody::Meter(_) => 4,
+        EventBody::Bms(_) => 5,
+        EventBody::SessionStarted(_) => 6,
+        EventBody::SessionStopped(_) => 7,
+        EventBody::Transaction(_) => 8,
+        EventBody::Alarm(_) => 9,
+        EventBody::Authorize(_) => 10,
+        EventBody::Notice(_) => 11,
+        EventBody::CommandResult(_) => 12,
+        EventBody::Raw(_) => 13,
     }
+}
 
-    fn count(&self, kind: &str, queued: bool) {
+impl SinkQueue {
+    fn count(&self, kind: usize, queued: bool) {
         let list = if queued {
             &self.published
         } else {
             &self.dropped
         };
-        if let Some(c) = Self::counter(list, kind) {
+        if let Some((_, c)) = list.get(kind) {
             c.inc();
         }
         self.depth.set(
@@ -236,7 +253,7 @@ impl EventBus {
 
     /// Offers an ordinary event to every sink without waiting; full sinks drop it and count the drop.
     pub fn publish(&self, event: Arc<Event>) -> Delivery {
-        let kind = event.kind();
+        let kind = kind_index(&event.body);
         let mut d = Delivery::default();
         for s in &self.sinks {
             let ok = s.tx.try_send(Arc::clone(&event));
@@ -255,26 +272,27 @@ impl EventBus {
     /// or keep it: the caller must not acknowledge the charger.
     pub async fn publish_critical(&self, event: Arc<Event>) -> Result<(), BusError> {
         let kind = event.kind();
+        let index = kind_index(&event.body);
         let mut confirmations = Vec::new();
         for s in &self.sinks {
             match tokio::time::timeout(self.critical_wait, s.tx.send_critical(Arc::clone(&event)))
                 .await
             {
                 Ok(Ok(stored)) => {
-                    s.count(kind, true);
+                    s.count(index, true);
                     if let Some(rx) = stored {
                         confirmations.push((s.name.as_str(), rx));
                     }
                 }
                 Ok(Err(())) => {
-                    s.count(kind, false);
+                    s.count(index, false);
                     tracing::error!(sink = %s.name, kind, charger = %event.charger, "billing event not delivered: sink stopped");
                     return Err(BusError::SinkClosed {
                         sink: s.name.clone(),
                     });
                 }
                 Err(_) => {
-                    s.count(kind, false);
+                    s.count(index, false);
                     tracing::error!(sink = %s.name, kind, charger = %event.charger, "billing event not delivered: sink full");
                     return Err(BusError::SinkFull {
                         sink: s.name.clone(),
@@ -309,5 +327,62 @@ impl EventBus {
         } else {
             Ok(self.publish(event))
         }
+    }
+}
+
+#[cfg(test)]
+mod kind_index_tests {
+    use chargegate_codec::event::*;
+
+    use super::{kind_index, EVENT_KINDS};
+
+    #[test]
+    fn kind_index_points_at_the_kinds_name() {
+        let bodies = [
+            EventBody::Online(OnlineData::default()),
+            EventBody::Offline(OfflineData {
+                reason: "closed".into(),
+            }),
+            EventBody::Heartbeat(HeartbeatData::default()),
+            EventBody::Status(StatusData {
+                status: ConnectorStatus::Available,
+                vendor_status: "0x02".into(),
+                plugged: None,
+                gun_returned: None,
+                errors: Vec::new(),
+                info: None,
+            }),
+            EventBody::Meter(MeterData::default()),
+            EventBody::SessionStarted(SessionStartedData::default()),
+            EventBody::SessionStopped(SessionStoppedData::default()),
+            EventBody::Transaction(Box::default()),
+            EventBody::Alarm(AlarmData {
+                code: "c".into(),
+                severity: "major".into(),
+                text: "t".into(),
+                active: true,
+            }),
+            EventBody::Authorize(AuthorizeData::default()),
+            EventBody::Notice(StatusNoticeData {
+                topic: "t".into(),
+                detail: serde_json::Value::Null,
+            }),
+            EventBody::CommandResult(CommandResultData {
+                command_id: String::new(),
+                command: "start".into(),
+                status: CommandStatus::Accepted,
+                detail: serde_json::Value::Null,
+            }),
+            EventBody::Raw(RawData {
+                message_type: "0x61".into(),
+                hex: String::new(),
+            }),
+        ];
+        for body in &bodies {
+            assert_eq!(EVENT_KINDS[kind_index(body)], body.kind());
+        }
+        // `bms` has no cheap constructor here; its slot is the one left.
+        assert_eq!(EVENT_KINDS[5], "bms");
+        assert_eq!(EVENT_KINDS.len(), bodies.len() + 1);
     }
 }

@@ -1,0 +1,231 @@
+//! [`Event::write_json`] must write exactly the bytes `serde_json::to_writer` writes, for every kind: the
+//! JSON-lines sink uses it, and consumers (and `docs/events.md`) see serde's output.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::gbt27930;
+
+/// Renders `ev` both ways and compares the bytes.
+fn assert_same_bytes(ev: &Event) {
+    let expected = serde_json::to_vec(ev).unwrap();
+    let mut got = Vec::new();
+    ev.write_json(&mut got).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&expected)
+    );
+}
+
+fn event(connector: Option<u16>, body: EventBody) -> Event {
+    Event {
+        v: EVENT_SCHEMA_VERSION,
+        id: "gw-a-2a-17".into(),
+        ts: 1_700_000_000_123,
+        charger: "32010600019236".into(),
+        connector,
+        protocol: "ykc/1.6".into(),
+        body,
+        gw: "gw-a".into(),
+    }
+}
+
+/// One body of every kind, with every optional field set (and a second, minimal one where fields are optional).
+fn every_kind(text: &str, x: f64) -> Vec<EventBody> {
+    let s = || text.to_owned();
+    vec![
+        EventBody::Online(OnlineData {
+            protocol_version: Some(s()),
+            vendor: Some(s()),
+            model: Some(s()),
+            serial: Some(s()),
+            firmware: Some(s()),
+            current_type: Some("dc".into()),
+            connectors: Some(2),
+            network: Some(s()),
+            iccid: Some(s()),
+            operator_code: Some(255),
+        }),
+        EventBody::Online(OnlineData::default()),
+        EventBody::Offline(OfflineData { reason: s() }),
+        EventBody::Heartbeat(HeartbeatData { fault: Some(true) }),
+        EventBody::Heartbeat(HeartbeatData::default()),
+        EventBody::Status(StatusData {
+            status: ConnectorStatus::SuspendedEvse,
+            vendor_status: s(),
+            plugged: Some(false),
+            gun_returned: Some(true),
+            errors: vec![s(), "over_temperature".into()],
+            info: Some(s()),
+        }),
+        EventBody::Status(StatusData {
+            status: ConnectorStatus::Charging,
+            vendor_status: "0x03".into(),
+            plugged: None,
+            gun_returned: None,
+            errors: Vec::new(),
+            info: None,
+        }),
+        EventBody::Meter(MeterData {
+            transaction_id: Some(s()),
+            voltage_v: Some(x),
+            current_a: Some(-x),
+            power_kw: Some(x * 1e-7),
+            energy_kwh: Some(x * 1e21),
+            energy_is_register: true,
+            soc_pct: Some(0.0),
+            connector_temperature_c: Some(-0.0),
+            battery_temperature_max_c: Some(f64::NAN),
+            elapsed_min: Some(u32::MAX),
+            remaining_min: Some(0),
+            amount: Some(f64::INFINITY),
+            phases: vec![PhaseReading {
+                phase: s(),
+                voltage_v: Some(x),
+                ..Default::default()
+            }],
+            readings: vec![Reading {
+                measurand: s(),
+                value: x,
+                unit: "kWh".into(),
+                phase: None,
+                location: Some(s()),
+                context: None,
+            }],
+            sampled_at: Some(s()),
+        }),
+        EventBody::Meter(MeterData::default()),
+        EventBody::Bms(Box::new(gbt27930::Message::Bhm(gbt27930::Bhm {
+            max_charge_voltage_v: x,
+        }))),
+        EventBody::SessionStarted(SessionStartedData {
+            transaction_id: s(),
+            id_tag: Some(s()),
+            meter_start_kwh: Some(x),
+            started_at: None,
+        }),
+        EventBody::SessionStopped(SessionStoppedData {
+            transaction_id: s(),
+            reason: s(),
+            ..Default::default()
+        }),
+        EventBody::Transaction(Box::new(TransactionData {
+            transaction_id: s(),
+            amount: Some(x),
+            tiers: vec![TariffTier {
+                tier: s(),
+                price_per_kwh: x,
+                energy_kwh: 1.0,
+                loss_adjusted_energy_kwh: 1.5,
+                amount: x,
+            }],
+            ..Default::default()
+        })),
+        EventBody::Alarm(AlarmData {
+            code: s(),
+            severity: "major".into(),
+            text: s(),
+            active: false,
+        }),
+        EventBody::Authorize(AuthorizeData {
+            method: "card".into(),
+            id: s(),
+            password_supplied: true,
+        }),
+        EventBody::Notice(StatusNoticeData {
+            topic: s(),
+            detail: serde_json::json!({"a": [1, 2.5, text], "b": null}),
+        }),
+        EventBody::CommandResult(CommandResultData {
+            command_id: s(),
+            command: "start".into(),
+            status: CommandStatus::NotSupported,
+            detail: serde_json::json!({"code": x}),
+        }),
+        EventBody::CommandResult(CommandResultData {
+            command_id: String::new(),
+            command: "stop".into(),
+            status: CommandStatus::Accepted,
+            detail: serde_json::Value::Null,
+        }),
+        EventBody::Raw(RawData {
+            message_type: s(),
+            hex: "68".into(),
+        }),
+    ]
+}
+
+#[test]
+fn every_kind_renders_the_same_bytes_as_serde() {
+    let texts = [
+        "plain",
+        "",
+        "quote \" and backslash \\",
+        "ctl \u{1} \n \t \u{7f} 中文",
+    ];
+    let mut kinds = std::collections::BTreeSet::new();
+    for text in texts {
+        for body in every_kind(text, 225.1) {
+            kinds.insert(body.kind());
+            assert_same_bytes(&event(Some(1), body.clone()));
+            assert_same_bytes(&event(None, body));
+        }
+    }
+    assert_eq!(
+        kinds.len(),
+        14,
+        "a kind is missing from the test: {kinds:?}"
+    );
+}
+
+#[test]
+fn every_connector_status_renders_the_same_bytes_as_serde() {
+    use ConnectorStatus::*;
+    for status in [
+        Available,
+        Preparing,
+        Charging,
+        SuspendedEv,
+        SuspendedEvse,
+        Finishing,
+        Reserved,
+        Unavailable,
+        Faulted,
+        Offline,
+    ] {
+        assert_same_bytes(&event(
+            Some(2),
+            EventBody::Status(StatusData {
+                status,
+                vendor_status: "0x01".into(),
+                plugged: Some(true),
+                gun_returned: None,
+                errors: Vec::new(),
+                info: None,
+            }),
+        ));
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_strings_and_numbers_render_the_same_bytes_as_serde(
+        text in any::<String>(),
+        id in any::<String>(),
+        x in any::<f64>(),
+        ts in any::<u64>(),
+        connector in any::<Option<u16>>(),
+    ) {
+        for body in every_kind(&text, x) {
+            let mut ev = event(connector, body);
+            ev.id.clone_from(&id);
+            ev.charger.clone_from(&text);
+            ev.gw = std::sync::Arc::from(text.as_str());
+            ev.ts = ts;
+            let expected = serde_json::to_vec(&ev).unwrap();
+            let mut got = Vec::new();
+            ev.write_json(&mut got).unwrap();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
