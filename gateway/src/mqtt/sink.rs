@@ -74,16 +74,15 @@ impl Front {
     async fn event(&mut self, u: Upstream) {
         let event = u.event;
         let class = EventClass::of(&event);
-        let payload = match serde_json::to_vec(event.as_ref()) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(charger = %event.charger, error = %e, "event not serializable");
-                if let Some(s) = u.stored {
-                    let _ = s.send(false);
-                }
-                return;
+        // The hand-written renderer (byte-identical to serde_json, decision 0016): a third of serde's cost.
+        let mut payload = Vec::with_capacity(384);
+        if let Err(e) = event.write_json(&mut payload) {
+            tracing::error!(charger = %event.charger, error = %e, "event not serializable");
+            if let Some(s) = u.stored {
+                let _ = s.send(false);
             }
-        };
+            return;
+        }
         let record = Record {
             topic: self.topics.up(&event.charger, event.kind()),
             qos: self.qos.for_class(class),
