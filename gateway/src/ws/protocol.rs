@@ -231,12 +231,43 @@ fn many_events<S: serde::Serializer>(v: &[Arc<Event>], s: S) -> Result<S::Ok, S:
 }
 
 impl ServerMessage {
-    /// The JSON text of the frame.
+    /// The JSON text of the frame. Events and batches (nearly every frame a subscriber gets) are rendered with
+    /// [`Event::write_json`], byte-identical to serde_json at about a third of its cost (decision 0016).
     pub fn to_text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| {
-            format!("{{\"type\":\"error\",\"code\":\"internal\",\"message\":\"{e}\"}}")
+        let fast = match self {
+            ServerMessage::Event { event } => {
+                events_text(b"{\"type\":\"event\",\"event\":", [event], b"}")
+            }
+            ServerMessage::Batch { events } => {
+                events_text(b"{\"type\":\"batch\",\"events\":[", events, b"]}")
+            }
+            _ => None,
+        };
+        fast.unwrap_or_else(|| {
+            serde_json::to_string(self).unwrap_or_else(|e| {
+                format!("{{\"type\":\"error\",\"code\":\"internal\",\"message\":\"{e}\"}}")
+            })
         })
     }
+}
+
+/// `head`, the events separated by commas, `tail`; `None` if an event does not render (the caller falls back to
+/// serde, which reports the error).
+fn events_text<'a>(
+    head: &[u8],
+    events: impl IntoIterator<Item = &'a Arc<Event>>,
+    tail: &[u8],
+) -> Option<String> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(head);
+    for (i, e) in events.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        e.write_json(&mut out).ok()?;
+    }
+    out.extend_from_slice(tail);
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -301,6 +332,28 @@ mod tests {
             Some("9")
         );
         assert_eq!(command_id("garbage"), None);
+    }
+
+    #[test]
+    fn event_and_batch_frames_are_the_bytes_serde_writes() {
+        use chargegate_codec::event::{EventBody, MeterData, Observation};
+        let ev = |kwh: f64| {
+            let body = EventBody::Meter(MeterData {
+                energy_kwh: Some(kwh),
+                ..Default::default()
+            });
+            let obs = Observation::connector("c\"1", 1, body);
+            Arc::new(Event::stamp(obs, "id", 7, "c\"1", "ykc/1.6", "gw"))
+        };
+        for msg in [
+            ServerMessage::Event { event: ev(1.5) },
+            ServerMessage::Batch { events: vec![] },
+            ServerMessage::Batch {
+                events: vec![ev(0.1), ev(2e21)],
+            },
+        ] {
+            assert_eq!(msg.to_text(), serde_json::to_string(&msg).unwrap());
+        }
     }
 
     #[test]
