@@ -20,6 +20,12 @@ pub struct Normalizer {
     seq: u64,
 }
 
+/// The empty id of a connection before login, shared: an `Arc::from("")` per connection would be an allocation each.
+fn no_charger() -> Arc<str> {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::from("")))
+}
+
 impl Normalizer {
     /// A stamper for connection `conn_id` speaking `protocol`, on gateway instance `gw`.
     pub fn new(gw: Arc<str>, protocol: &'static str, conn_id: u64) -> Self {
@@ -63,12 +69,6 @@ impl Normalizer {
             })
             .collect()
     }
-}
-
-/// The empty id of a connection before login, shared: an `Arc::from("")` per connection would be an allocation each.
-fn no_charger() -> Arc<str> {
-    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
-    Arc::clone(EMPTY.get_or_init(|| Arc::from("")))
 }
 
 #[cfg(test)]
