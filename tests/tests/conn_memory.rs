@@ -25,6 +25,15 @@ static LIVE_ALLOCS: AtomicI64 = AtomicI64::new(0);
 /// Live allocations by exact size (the last slot takes every larger one): the breakdown per item.
 static BY_SIZE: [AtomicI64; SIZES] = [const { AtomicI64::new(0) }; SIZES];
 const SIZES: usize = 4097;
+/// Live bytes in allocations of at least `SIZES - 1` bytes (maps, wheels and vectors that grow with the count of
+/// connections): their share per connection is the amortised part of the total.
+static LARGE_BYTES: AtomicI64 = AtomicI64::new(0);
+
+fn count_large(size: usize, delta: i64) {
+    if size >= SIZES - 1 {
+        LARGE_BYTES.fetch_add(delta * size as i64, Ordering::Relaxed);
+    }
+}
 
 fn size_slot(size: usize) -> &'static AtomicI64 {
     &BY_SIZE[size.min(SIZES - 1)]
@@ -36,6 +45,7 @@ unsafe impl GlobalAlloc for Counting {
         LIVE_BYTES.fetch_add(layout.size() as i64, Ordering::Relaxed);
         LIVE_ALLOCS.fetch_add(1, Ordering::Relaxed);
         size_slot(layout.size()).fetch_add(1, Ordering::Relaxed);
+        count_large(layout.size(), 1);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -44,6 +54,7 @@ unsafe impl GlobalAlloc for Counting {
         LIVE_BYTES.fetch_sub(layout.size() as i64, Ordering::Relaxed);
         LIVE_ALLOCS.fetch_sub(1, Ordering::Relaxed);
         size_slot(layout.size()).fetch_sub(1, Ordering::Relaxed);
+        count_large(layout.size(), -1);
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -52,6 +63,8 @@ unsafe impl GlobalAlloc for Counting {
         LIVE_BYTES.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
         size_slot(layout.size()).fetch_sub(1, Ordering::Relaxed);
         size_slot(new_size).fetch_add(1, Ordering::Relaxed);
+        count_large(layout.size(), -1);
+        count_large(new_size, 1);
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -66,6 +79,7 @@ const N: usize = 400;
 /// Live bytes, live allocations and live allocations by size.
 struct Snapshot {
     bytes: i64,
+    large: i64,
     allocs: i64,
     by_size: Vec<i64>,
 }
@@ -73,6 +87,7 @@ struct Snapshot {
 fn live() -> Snapshot {
     Snapshot {
         bytes: LIVE_BYTES.load(Ordering::Relaxed),
+        large: LARGE_BYTES.load(Ordering::Relaxed),
         allocs: LIVE_ALLOCS.load(Ordering::Relaxed),
         by_size: BY_SIZE.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
     }
@@ -105,7 +120,12 @@ fn per_conn(label: &str, before: &Snapshot, after: &Snapshot) -> i64 {
             (per.abs() >= 0.5).then(|| format!("{size}×{per:.1}"))
         })
         .collect();
-    println!("{label}: {bytes} B and {allocs:.1} allocations per connection; by size: {items:?}");
+    let large = (after.large - before.large) / N as i64;
+    println!(
+        "{label}: {bytes} B and {allocs:.1} allocations per connection ({large} B of it in growing maps and \
+         vectors ≥ {} B, allocated capacity); by size: {items:?}",
+        SIZES - 1
+    );
     bytes
 }
 

@@ -4,7 +4,7 @@
 //! Event ids are `{gw}-{connection id in hex}-{sequence}`: unique per instance without randomness or coordination,
 //! which is all consumers need to deduplicate QoS 1 redeliveries.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chargegate_codec::event::{Event, Observation};
 
@@ -14,8 +14,16 @@ pub struct Normalizer {
     gw: Arc<str>,
     protocol: &'static str,
     conn_id: u64,
-    charger: String,
+    /// The session metadata's own id once logged in (one allocation per charger, not a copy per holder); before
+    /// login one empty id shared by every connection.
+    charger: Arc<str>,
     seq: u64,
+}
+
+/// The empty id of a connection before login, shared: an `Arc::from("")` per connection would be an allocation each.
+fn no_charger() -> Arc<str> {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(|| Arc::from("")))
 }
 
 impl Normalizer {
@@ -25,14 +33,14 @@ impl Normalizer {
             gw,
             protocol,
             conn_id,
-            charger: String::new(),
+            charger: no_charger(),
             seq: 0,
         }
     }
 
     /// Sets the connection's identity once the login is accepted.
-    pub fn set_charger(&mut self, charger: &str) {
-        charger.clone_into(&mut self.charger);
+    pub fn set_charger(&mut self, charger: impl Into<Arc<str>>) {
+        self.charger = charger.into();
     }
 
     /// The connection's charger id (empty before login).

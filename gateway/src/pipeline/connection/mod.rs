@@ -639,7 +639,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             tracing::info!(conn = self.conn_id, charger = %login.charger_id, ?decision, "login refused");
             return Some(CloseReason::AuthFailed);
         };
-        self.pipeline.normalize.set_charger(&login.charger_id);
+        // One allocation for the id, shared by the event stamper, the session metadata and the registry's key.
+        let charger: Arc<str> = Arc::from(login.charger_id.as_str());
+        self.pipeline.normalize.set_charger(Arc::clone(&charger));
         if let Some(selected) = self
             .ctx
             .codecs
@@ -659,7 +661,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.ctx.sessions.logout(&old.charger, self.conn_id);
         }
         let meta = SessionMeta::new(
-            login.charger_id.as_str(),
+            charger,
             self.ctx.codec_name,
             self.pipeline.normalize.protocol(),
             station,
