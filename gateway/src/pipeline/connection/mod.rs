@@ -136,8 +136,9 @@ thread_local! {
 
 /// What woke the connection task.
 enum Wake {
-    /// Bytes were appended to the inbound buffer.
-    Read,
+    /// Bytes were appended to the inbound buffer; `full` when the read filled the scratch buffer (more is likely
+    /// waiting in the socket).
+    Read { full: bool },
     /// The socket closed or failed.
     Closed,
     /// A control message arrived (shutdown comes this way too).
@@ -306,9 +307,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         loop {
             let wake = poll_fn(|cx| self.poll_wake(cx)).await;
             match wake {
-                Wake::Read => {
+                Wake::Read { full } => {
                     if let Some(reason) = self.drain().await {
                         return (reason, None);
+                    }
+                    if full {
+                        // A socket that always has bytes (a flood, a 64 MiB length field being discarded) would
+                        // otherwise be read up to tokio's budget of 128 polls, ~1 MiB, before the worker looks at
+                        // any other connection: the hostile tests saw a control charger's reply wait 2-12 ms.
+                        tokio::task::yield_now().await;
                     }
                 }
                 Wake::Closed => return (CloseReason::Closed, None),
@@ -380,12 +387,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Ready(Err(_)) => Poll::Ready(Wake::Closed),
                 Poll::Ready(Ok(())) if buf.filled().is_empty() => Poll::Ready(Wake::Closed),
                 Poll::Ready(Ok(())) => {
+                    let full = buf.remaining() == 0;
                     match &mut self.inbound {
                         Some(inbound) => inbound.extend_from_slice(buf.filled()),
                         // Sized to what arrived, not to a fixed buffer.
                         None => self.inbound = Some(Box::new(BytesMut::from(buf.filled()))),
                     }
-                    Poll::Ready(Wake::Read)
+                    Poll::Ready(Wake::Read { full })
                 }
             }
         })
