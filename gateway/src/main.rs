@@ -16,9 +16,9 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-/// With the `mimalloc` feature (on by default), mimalloc instead of the system allocator: every frame allocates a
+/// With the `mimalloc` feature (off by default), mimalloc instead of the system allocator: every frame allocates a
 /// handful of small objects on a worker thread (events, strings) that the sink frees on another thread, and glibc
-/// malloc spent ~18 % of the gateway's CPU on that at 150k frames/s; the cost is ~17 B of RSS per connection
+/// malloc spent ~18 % of the gateway's CPU on that at 150k frames/s; the cost is RSS per connection
 /// (docs/decisions/0012-mimalloc.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
