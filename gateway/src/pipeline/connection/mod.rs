@@ -633,17 +633,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         } else {
             ReplyOutcome::Rejected
         };
-        if let ReplyPlan::Deferred(d) = &frame.reply {
-            if d.kind == DeferredKind::Login {
-                if let Ok(Some(bytes)) = self.conn.deferred_reply(d, outcome) {
-                    self.send(bytes, WriteClass::Critical, Outbound::LoginReply);
-                }
+        // Rendered by the codec version that decoded the login; sent once the session is registered, so a charger
+        // that has its login reply is already online for the REST API and for commands (the reply is written at
+        // once when the socket takes it).
+        let reply = match &frame.reply {
+            ReplyPlan::Deferred(d) if d.kind == DeferredKind::Login => {
+                self.conn.deferred_reply(d, outcome).ok().flatten()
             }
-        }
+            _ => None,
+        };
         if let AuthDecision::Refused(label) = decision {
             self.ctx.observer.auth_failure(label);
         }
         let AuthDecision::Accepted { station } = decision else {
+            if let Some(bytes) = reply {
+                self.send(bytes, WriteClass::Critical, Outbound::LoginReply);
+            }
             tracing::info!(conn = self.conn_id, charger = %login.charger_id, ?decision, "login refused");
             return Some(CloseReason::AuthFailed);
         };
@@ -684,6 +689,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         };
         self.ctx.sessions.login(handle);
         self.session = Some(meta);
+        if let Some(bytes) = reply {
+            self.send(bytes, WriteClass::Critical, Outbound::LoginReply);
+        }
         None
     }
 
