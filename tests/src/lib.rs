@@ -236,17 +236,7 @@ impl YkcCharger {
 
     /// 0x01 login: a DC pile with one gun.
     pub async fn login(&mut self) {
-        let login = Login {
-            pile: self.pile,
-            pile_type: 0,
-            gun_count: 1,
-            protocol_version: 0x10,
-            program_version: Ascii::from_text("v1.0.0"),
-            network_type: 0,
-            sim: Iccid::default(),
-            operator: 0,
-        };
-        self.send(&Message::Login(login)).await;
+        self.send(&dc_login(self.pile)).await;
     }
 
     /// Logs in and waits for the accepted 0x02.
@@ -478,4 +468,18 @@ pub mod http {
 /// Bytes of a frame, for tests that send something by hand.
 pub fn frame(message: &Message, seq: [u8; 2]) -> Bytes {
     message.encode_frame(seq).expect("encodable")
+}
+
+/// The 0x01 login every test pile sends: a DC pile with one gun, protocol 1.6.
+pub fn dc_login(pile: PileNumber) -> Message {
+    Message::Login(Login {
+        pile,
+        pile_type: 0,
+        gun_count: 1,
+        protocol_version: 0x10,
+        program_version: Ascii::from_text("v1.0.0"),
+        network_type: 0,
+        sim: Iccid::default(),
+        operator: 0,
+    })
 }

@@ -11,11 +11,10 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use chargegate_codec::ykc::encoding::{Ascii, Iccid, PileNumber};
+use chargegate_codec::ykc::encoding::PileNumber;
 use chargegate_codec::ykc::heartbeat::Heartbeat;
-use chargegate_codec::ykc::login::Login;
 use chargegate_codec::ykc::Message;
-use chargegate_e2e::TestGateway;
+use chargegate_e2e::{dc_login, TestGateway};
 
 /// Counts live heap bytes and allocations of the whole process.
 struct Counting;
@@ -149,17 +148,7 @@ async fn an_idle_logged_in_charger_costs_little_heap() {
     let accepted = live();
 
     for (i, s) in chargers.iter_mut().enumerate() {
-        let login = Login {
-            pile: pile(i),
-            pile_type: 0,
-            gun_count: 1,
-            protocol_version: 0x10,
-            program_version: Ascii::from_text("v1.0.0"),
-            network_type: 0,
-            sim: Iccid::default(),
-            operator: 0,
-        };
-        send(s, &Message::Login(login), 1);
+        send(s, &dc_login(pile(i)), 1);
         read_reply(s);
         let hb = Heartbeat {
             pile: pile(i),
