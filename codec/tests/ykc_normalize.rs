@@ -7,7 +7,7 @@ use chargegate_codec::gbt27930::Message as Gbt;
 use chargegate_codec::ykc::realtime::Realtime;
 use chargegate_codec::ykc::transaction::{TierBlock, TransactionRecord};
 use chargegate_codec::ykc::{
-    self, normalize, Ascii, Cp56Time2a, Message, PileNumber, TransactionSerial,
+    self, normalize, normalize_on, Ascii, Cp56Time2a, Message, PileNumber, TransactionSerial,
 };
 use ykc_support::{unhex, vector};
 
@@ -37,6 +37,26 @@ fn realtime_sample() -> Realtime {
         amount_raw: 987_650,
         faults: 0b1_0000_0000_0001,
     }
+}
+
+#[test]
+fn frames_about_the_logged_in_pile_leave_the_charger_to_the_connection_others_name_theirs() {
+    let frame = Message::Realtime(realtime_sample())
+        .encode_frame([0x12, 0x00])
+        .unwrap();
+    let d = ykc::decode(frame).unwrap();
+    let own = PileNumber::from_digits("32010200000001").unwrap();
+    let obs = normalize_on(&d.frame, &d.message, Some(&own));
+    assert_eq!(obs.len(), 4);
+    // The gateway stamps the connection's identity (the same 14 digits) into these.
+    assert!(obs
+        .iter()
+        .all(|o| o.charger.is_none() && o.connector == Some(1)));
+    let other = PileNumber::from_digits("32010200000002").unwrap();
+    let obs = normalize_on(&d.frame, &d.message, Some(&other));
+    assert!(obs
+        .iter()
+        .all(|o| o.charger.as_deref() == Some("32010200000001")));
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn every_kind(text: &str, x: f64) -> Vec<EventBody> {
         EventBody::Heartbeat(HeartbeatData::default()),
         EventBody::Status(StatusData {
             status: ConnectorStatus::SuspendedEvse,
-            vendor_status: s(),
+            vendor_status: s().into(),
             plugged: Some(false),
             gun_returned: Some(true),
             errors: vec![s(), "over_temperature".into()],
@@ -218,9 +218,9 @@ proptest! {
     ) {
         for body in every_kind(&text, x) {
             let mut ev = event(connector, body);
-            ev.id.clone_from(&id);
-            ev.charger.clone_from(&text);
-            ev.gw = std::sync::Arc::from(text.as_str());
+            ev.id = id.as_str().into();
+            ev.charger = text.as_str().into();
+            ev.gw = text.as_str().into();
             ev.ts = ts;
             let expected = serde_json::to_vec(&ev).unwrap();
             let mut got = Vec::new();

@@ -10,6 +10,7 @@ mod json;
 mod meter;
 mod session;
 mod status;
+mod text;
 
 pub use body::{
     AlarmData, AuthorizeData, CommandResultData, CommandStatus, EventBody, HeartbeatData,
@@ -18,8 +19,7 @@ pub use body::{
 pub use meter::{MeterData, PhaseReading, Reading};
 pub use session::{SessionStartedData, SessionStoppedData, TariffTier, TransactionData};
 pub use status::{ConnectorStatus, StatusData};
-
-use std::sync::Arc;
+pub use text::{interned, EventId, SharedStr};
 
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +30,9 @@ pub const EVENT_SCHEMA_VERSION: u8 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// Charger id as the message names it (YKC pile number, OCPP identity); `None` when the message carries none
-    /// and the connection's identity applies.
+    /// or names the connection's own charger, whose identity then applies (and is shared, not copied).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub charger: Option<String>,
+    pub charger: Option<SharedStr>,
     /// Connector (gun) number, 1-based; `None` or 0 means the charger as a whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connector: Option<u16>,
@@ -43,7 +43,7 @@ pub struct Observation {
 
 impl Observation {
     /// An observation about the charger as a whole.
-    pub fn charger(charger: impl Into<String>, body: EventBody) -> Self {
+    pub fn charger(charger: impl Into<SharedStr>, body: EventBody) -> Self {
         Observation {
             charger: Some(charger.into()),
             connector: None,
@@ -52,9 +52,18 @@ impl Observation {
     }
 
     /// An observation about one connector.
-    pub fn connector(charger: impl Into<String>, connector: u16, body: EventBody) -> Self {
+    pub fn connector(charger: impl Into<SharedStr>, connector: u16, body: EventBody) -> Self {
         Observation {
             charger: Some(charger.into()),
+            connector: Some(connector),
+            body,
+        }
+    }
+
+    /// An observation about one connector of the connection's own charger (the identity it logged in with).
+    pub fn own_connector(connector: u16, body: EventBody) -> Self {
+        Observation {
+            charger: None,
             connector: Some(connector),
             body,
         }
@@ -63,67 +72,50 @@ impl Observation {
 
 /// A normalized event as published upstream: `{"v":1,"id":…,"ts":…,"charger":…,"connector":…,"protocol":…,
 /// "kind":…,"data":{…},"gw":…}`.
+///
+/// The strings are [`EventId`] and [`SharedStr`], not `String`: a gateway stamps hundreds of thousands of events a
+/// second on its connection workers and renders them on a sink thread, and a `String` per field was an allocation
+/// there and a cross-thread free here (`docs/decisions/0018-allocation-free-events.md`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Schema version, [`EVENT_SCHEMA_VERSION`].
     pub v: u8,
     /// Unique event id, assigned by the gateway; consumers deduplicate QoS 1 redeliveries by it.
-    pub id: String,
+    pub id: EventId,
     /// When the gateway received the frame, Unix epoch milliseconds (UTC).
     pub ts: u64,
-    /// Charger id.
-    pub charger: String,
+    /// Charger id (shared with the connection that received it).
+    pub charger: SharedStr,
     /// Connector number, 1-based, absent for the charger as a whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connector: Option<u16>,
     /// Protocol and version the charger spoke, such as `ykc/1.6`, `ocpp/1.6`, `gbt27930/2015`.
-    pub protocol: String,
+    pub protocol: SharedStr,
     /// The kind (`"kind"`) and its data (`"data"`).
     #[serde(flatten)]
     pub body: EventBody,
-    /// Name of the gateway instance that received the frame. Shared, not copied: every event of an instance
-    /// carries the same name, and a copy per event was an allocation on the connection worker and a cross-thread
-    /// free in the sink.
-    #[serde(with = "shared_str")]
-    pub gw: Arc<str>,
-}
-
-/// Serde for an `Arc<str>` field as a plain JSON string (serde's own impl needs its `rc` feature workspace-wide).
-mod shared_str {
-    use std::sync::Arc;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// As a string.
-    pub fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(v)
-    }
-
-    /// From a string.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
-        String::deserialize(d).map(Arc::from)
-    }
+    /// Name of the gateway instance that received the frame.
+    pub gw: SharedStr,
 }
 
 impl Event {
     /// Stamps an observation into an event. `fallback_charger` is the connection's identity, used when the
-    /// message itself names no charger; `gw` is the instance name (pass a clone of a shared `Arc<str>` to avoid
-    /// copying it).
+    /// observation names no charger.
     pub fn stamp(
         obs: Observation,
-        id: impl Into<String>,
+        id: impl Into<EventId>,
         ts: u64,
-        fallback_charger: &str,
-        protocol: &str,
-        gw: impl Into<Arc<str>>,
+        fallback_charger: impl Into<SharedStr>,
+        protocol: impl Into<SharedStr>,
+        gw: impl Into<SharedStr>,
     ) -> Event {
         Event {
             v: EVENT_SCHEMA_VERSION,
             id: id.into(),
             ts,
-            charger: obs.charger.unwrap_or_else(|| fallback_charger.to_owned()),
+            charger: obs.charger.unwrap_or_else(|| fallback_charger.into()),
             connector: obs.connector.filter(|c| *c != 0),
-            protocol: protocol.to_owned(),
+            protocol: protocol.into(),
             body: obs.body,
             gw: gw.into(),
         }

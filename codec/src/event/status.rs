@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::SharedStr;
+
 /// A connector's state; the OCPP 1.6 `ChargePointStatus` set plus `offline`, which YKC reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,7 +36,7 @@ pub struct StatusData {
     /// The normalized state.
     pub status: ConnectorStatus,
     /// The state as the protocol spelled it (`"0x03"`, `"Charging"`).
-    pub vendor_status: String,
+    pub vendor_status: SharedStr,
     /// A gun is plugged into a vehicle, when the protocol says so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugged: Option<bool>,

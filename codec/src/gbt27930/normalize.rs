@@ -18,7 +18,9 @@
 //! report it), i.e. the GB/T value negated; the `bms` event keeps GB/T's own sign. The CAN data names no charger,
 //! so `charger` is `None` (the connection's identity applies) and `connector` is `None`.
 
-use crate::event::{AlarmData, ConnectorStatus, EventBody, MeterData, Observation, StatusData};
+use crate::event::{
+    AlarmData, ConnectorStatus, EventBody, MeterData, Observation, SharedStr, StatusData,
+};
 
 use super::{Message, Permission};
 
@@ -54,10 +56,10 @@ fn alarms(out: &mut Vec<Observation>, prefix: &str, what: &str, names: Vec<&'sta
     }
 }
 
-fn status(out: &mut Vec<Observation>, status: ConnectorStatus, vendor: &str) {
+fn status(out: &mut Vec<Observation>, status: ConnectorStatus, vendor: &'static str) {
     out.push(obs(EventBody::Status(StatusData {
         status,
-        vendor_status: vendor.to_owned(),
+        vendor_status: SharedStr::Static(vendor),
         plugged: None,
         gun_returned: None,
         errors: Vec::new(),

@@ -26,7 +26,9 @@ use super::j1939::TpConfig;
 use super::message::name_of;
 use super::relay::{RelayLayout, RELAY_FRAME_LEN};
 use crate::command::Command;
-use crate::event::{CommandResultData, CommandStatus, EventBody, Observation, OnlineData};
+use crate::event::{
+    CommandResultData, CommandStatus, EventBody, Observation, OnlineData, SharedStr,
+};
 use crate::plugin::{
     CodecConnection, Credential, DecodedFrame, DeferredReply, Detect, EncodedCommand, FrameError,
     Inbound, LivenessPolicy, LoginInfo, PluginError, Refusal, RejectedFrame, ReplyOutcome,
@@ -217,7 +219,7 @@ impl GbtRelayConnection {
         let login = parse_hello(raw.get(..end).unwrap_or_default())?;
         self.greeted = true;
         let online = Observation {
-            charger: Some(login.charger_id.clone()),
+            charger: Some(SharedStr::from(login.charger_id.as_str())),
             connector: None,
             body: EventBody::Online(OnlineData {
                 protocol_version: Some(PROTOCOL_VERSION.to_owned()),

@@ -250,6 +250,26 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 /// Bytes rendered per `write_str` call.
 const DISPLAY_CHUNK: usize = 32;
 
+/// Every one-byte code as its `"0x3B"` text, built at compile time.
+static HEX_CODES: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [b'0', b'x', HEX_DIGITS[i >> 4], HEX_DIGITS[i & 0x0F]];
+        i += 1;
+    }
+    table
+};
+
+/// [`hex_code`] as a `&'static str` from a table: no allocation, for codes an event carries on every frame (the
+/// 0x13 vendor status).
+pub fn hex_code_static(code: u8) -> &'static str {
+    HEX_CODES
+        .get(usize::from(code))
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .unwrap_or("0x??")
+}
+
 /// A one-byte code as `"0x3B"`, the way events spell raw protocol codes; cheaper than `format!` per frame.
 pub fn hex_code(code: u8) -> String {
     let digits = [
@@ -530,6 +550,14 @@ impl std::fmt::Display for HexSlice<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn static_hex_codes_match_the_allocating_ones_for_every_byte() {
+        for code in 0..=u8::MAX {
+            assert_eq!(hex_code_static(code), hex_code(code));
+        }
+        assert_eq!(hex_code_static(0x3B), "0x3B");
+    }
 
     #[test]
     fn pile_number_is_left_padded_with_zeros() {

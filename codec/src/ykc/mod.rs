@@ -40,7 +40,7 @@ pub use encoding::{
 pub use error::YkcError;
 pub use frame::{crc16, encode_frame, BodyCipher, CrcOrder, Frame};
 pub use message::{decode, Decoded, Deviation, Message};
-pub use normalize::normalize;
+pub use normalize::{normalize, normalize_on};
 pub use stream::{StreamDecoder, StreamItem};
 
 /// Protocol name for events, `ykc/1.6`.

@@ -3,21 +3,18 @@
 //! One function, [`normalize`], with one arm per message family; the table in `docs/protocols/ykc.md` lists every
 //! mapping. Down frames (platform → pile) normalize to nothing: they are what the gateway itself sends.
 
-use std::fmt::Write as _;
-
-use super::encoding::hex_code;
 use serde_json::json;
 
 use super::bms::BmsPrefix;
 use super::command::result_of;
-use super::encoding::HexSlice;
+use super::encoding::{hex_code, hex_code_static, HexSlice, PileNumber};
 use super::frame::Frame;
 use super::realtime::{Realtime, STATUS_CHARGING, STATUS_FAULT, STATUS_IDLE, STATUS_OFFLINE, YES};
 use super::transaction::{stop_reason_name, TransactionRecord};
 use super::Message;
 use crate::event::{
     AlarmData, AuthorizeData, ConnectorStatus, EventBody, HeartbeatData, MeterData, Observation,
-    OnlineData, RawData, SessionStoppedData, StatusData, StatusNoticeData, TariffTier,
+    OnlineData, RawData, SessionStoppedData, SharedStr, StatusData, StatusNoticeData, TariffTier,
     TransactionData,
 };
 use crate::gbt27930::Message as Gbt;
@@ -29,6 +26,13 @@ const GUN_RETURNED_UNKNOWN: u8 = 0x02;
 
 /// Everything `msg` (decoded from `frame`) says about the charger, in SI units.
 pub fn normalize(frame: &Frame, msg: &Message) -> Vec<Observation> {
+    normalize_on(frame, msg, None)
+}
+
+/// [`normalize`] on a connection whose charger logged in as `own`: heartbeats and real-time data about that pile
+/// name no charger (the connection's identity applies, shared rather than copied per event), which keeps the
+/// busiest frames free of string allocations.
+pub fn normalize_on(frame: &Frame, msg: &Message, own: Option<&PileNumber>) -> Vec<Observation> {
     match msg {
         Message::Login(l) => vec![Observation::charger(
             l.pile.to_string(),
@@ -43,14 +47,14 @@ pub fn normalize(frame: &Frame, msg: &Message) -> Vec<Observation> {
                 ..Default::default()
             }),
         )],
-        Message::Heartbeat(h) => vec![Observation::connector(
-            h.pile.to_string(),
-            u16::from(h.gun),
-            EventBody::Heartbeat(HeartbeatData {
+        Message::Heartbeat(h) => vec![Observation {
+            charger: named(&h.pile, own),
+            connector: Some(u16::from(h.gun)),
+            body: EventBody::Heartbeat(HeartbeatData {
                 fault: Some(h.is_fault()),
             }),
-        )],
-        Message::Realtime(r) => realtime(r),
+        }],
+        Message::Realtime(r) => realtime(r, own),
         Message::Handshake(h) => bms(&h.prefix, [Gbt::Brm(h.brm.clone())]),
         Message::ParameterConfig(p) => bms(&p.prefix, [Gbt::Bcp(p.bcp), Gbt::Cml(p.cml)]),
         Message::ChargeEnd(c) => bms(&c.prefix, [Gbt::Bsd(c.bsd), Gbt::Csd(c.csd)]),
@@ -124,15 +128,25 @@ pub fn normalize(frame: &Frame, msg: &Message) -> Vec<Observation> {
     }
 }
 
-fn pile_and_gun(msg: &Message) -> (Option<String>, Option<u16>) {
+/// The charger an observation about `pile` names: none when it is the connection's own (`own`).
+fn named(pile: &PileNumber, own: Option<&PileNumber>) -> Option<SharedStr> {
+    if own == Some(pile) {
+        None
+    } else {
+        Some(pile.to_string().into())
+    }
+}
+
+fn pile_and_gun(msg: &Message) -> (Option<SharedStr>, Option<u16>) {
+    let pile = |p: &PileNumber| Some(SharedStr::from(p.to_string()));
     match msg {
-        Message::RemoteStartReply(r) => (Some(r.pile.to_string()), Some(u16::from(r.gun))),
-        Message::RemoteStopReply(r) => (Some(r.pile.to_string()), Some(u16::from(r.gun))),
-        Message::RebootReply(r) | Message::UpdateReply(r) => (Some(r.pile.to_string()), None),
-        Message::WorkParamsReply(r) => (Some(r.pile.to_string()), None),
-        Message::TimeSyncReply(r) => (Some(r.pile.to_string()), None),
-        Message::BillingModelSetReply(r) => (Some(r.pile.to_string()), None),
-        Message::BalanceUpdateReply(r) => (Some(r.pile.to_string()), None),
+        Message::RemoteStartReply(r) => (pile(&r.pile), Some(u16::from(r.gun))),
+        Message::RemoteStopReply(r) => (pile(&r.pile), Some(u16::from(r.gun))),
+        Message::RebootReply(r) | Message::UpdateReply(r) => (pile(&r.pile), None),
+        Message::WorkParamsReply(r) => (pile(&r.pile), None),
+        Message::TimeSyncReply(r) => (pile(&r.pile), None),
+        Message::BillingModelSetReply(r) => (pile(&r.pile), None),
+        Message::BalanceUpdateReply(r) => (pile(&r.pile), None),
         _ => (None, None),
     }
 }
@@ -198,31 +212,30 @@ fn connector_status(r: &Realtime) -> ConnectorStatus {
     }
 }
 
-fn realtime(r: &Realtime) -> Vec<Observation> {
-    // The hot path (every 0x13 frame): the pile number is rendered once into a right-sized string, and the list
-    // is allocated once at its final size.
-    let mut pile = String::with_capacity(2 * r.pile.0.len());
-    let _ = write!(pile, "{}", r.pile);
+fn realtime(r: &Realtime, own: Option<&PileNumber>) -> Vec<Observation> {
+    // The hot path (every 0x13 frame): on the pile's own connection no string is allocated (the charger id is the
+    // connection's, the vendor status a static code); the list is allocated once at its final size.
+    let pile = named(&r.pile, own);
     let gun = u16::from(r.gun);
     let errors: Vec<String> = r.active_faults().map(|(code, _)| code.to_owned()).collect();
     let mut out = Vec::with_capacity(2 + errors.len());
-    out.push(Observation::connector(
-        pile.clone(),
-        gun,
-        EventBody::Status(StatusData {
+    out.push(Observation {
+        charger: pile.clone(),
+        connector: Some(gun),
+        body: EventBody::Status(StatusData {
             status: connector_status(r),
-            vendor_status: hex_code(r.status),
+            vendor_status: SharedStr::Static(hex_code_static(r.status)),
             plugged: Some(r.plugged == YES),
             gun_returned: (r.gun_returned != GUN_RETURNED_UNKNOWN).then_some(r.gun_returned == YES),
             errors,
             info: None,
         }),
-    ));
+    });
     out.extend(r.active_faults().map(|(code, text)| {
-        Observation::connector(
-            pile.clone(),
-            gun,
-            EventBody::Alarm(AlarmData {
+        Observation {
+            charger: pile.clone(),
+            connector: Some(gun),
+            body: EventBody::Alarm(AlarmData {
                 code: format!("ykc.hw.{code}"),
                 severity: if code == "emergency_stop" {
                     "critical"
@@ -233,13 +246,13 @@ fn realtime(r: &Realtime) -> Vec<Observation> {
                 text: text.into(),
                 active: true,
             }),
-        )
+        }
     }));
     // The meter event goes second, as before; it takes the pile string itself.
-    let meter = Observation::connector(
-        pile,
-        gun,
-        EventBody::Meter(MeterData {
+    let meter = Observation {
+        charger: pile,
+        connector: Some(gun),
+        body: EventBody::Meter(MeterData {
             transaction_id: (!r.serial.is_zero()).then(|| r.serial.to_string()),
             voltage_v: Some(r.voltage_v()),
             current_a: Some(r.current_a()),
@@ -256,7 +269,7 @@ fn realtime(r: &Realtime) -> Vec<Observation> {
             amount: Some(r.amount_yuan()),
             ..Default::default()
         }),
-    );
+    };
     out.insert(1, meter);
     out
 }

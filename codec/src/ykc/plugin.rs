@@ -32,7 +32,7 @@ use super::reply;
 use super::stream::shared_frame_spec;
 use super::time_sync::TimeSync;
 use super::transaction::{TransactionConfirm, CONFIRM_ILLEGAL, CONFIRM_OK};
-use super::{normalize, Message, YkcError, PROTOCOL};
+use super::{normalize_on, Message, YkcError, PROTOCOL};
 use crate::command::{Command, CommandKind};
 use crate::event::{CommandResultData, CommandStatus};
 use crate::frame::{CrcMatch, FrameDecoder, FrameEvent};
@@ -287,7 +287,8 @@ impl YkcConnection {
         let mut out = DecodedFrame::new(
             type_label(frame.frame_type),
             frame.raw.clone(),
-            normalize(frame, message),
+            // Frames about the logged-in pile name no charger: the gateway stamps its shared identity.
+            normalize_on(frame, message, self.pile.as_ref()),
         );
         let immediate =
             |r: Result<Bytes, YkcError>| r.map_or(ReplyPlan::None, ReplyPlan::Immediate);

@@ -95,7 +95,7 @@ impl HandlerFactory for CodecHandlerFactory {
 pub fn connection_config(config: &Config, worker: usize) -> ConnectionConfig {
     let l = &config.limits;
     ConnectionConfig {
-        gw: Arc::from(config.instance.as_str()),
+        gw: chargegate_codec::event::interned(&config.instance),
         worker,
         login_deadline: Duration::from_secs(l.auth_deadline_secs),
         rate: RateLimitConfig {

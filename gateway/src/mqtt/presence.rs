@@ -66,18 +66,18 @@ impl PresenceBook {
         match &event.body {
             EventBody::Online(_) => {
                 self.held.insert(
-                    event.charger.clone(),
+                    event.charger.to_string(),
                     Held {
-                        session: event.id.clone(),
+                        session: event.id.to_string(),
                         since: event.ts,
                     },
                 );
                 self.owner
-                    .insert(event.charger.clone(), self.instance.clone());
+                    .insert(event.charger.to_string(), self.instance.clone());
                 Some(Presence {
                     state: "online".to_owned(),
                     instance: self.instance.clone(),
-                    session: event.id.clone(),
+                    session: event.id.to_string(),
                     since: event.ts,
                     reason: None,
                 })
@@ -87,7 +87,7 @@ impl PresenceBook {
                     // A newer session (here or elsewhere) already announced itself.
                     return None;
                 }
-                let held = self.held.remove(&event.charger)?;
+                let held = self.held.remove(event.charger.as_str())?;
                 Some(Presence {
                     state: "offline".to_owned(),
                     instance: self.instance.clone(),

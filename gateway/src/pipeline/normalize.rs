@@ -6,12 +6,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use chargegate_codec::event::{Event, Observation};
+use chargegate_codec::event::{Event, EventId, Observation, SharedStr};
 
 /// Per-connection event stamper.
 #[derive(Debug, Clone)]
 pub struct Normalizer {
-    gw: Arc<str>,
+    /// The instance name, interned at start-up ([`chargegate_codec::event::interned`]): events carry it without
+    /// a reference count that every worker and sink thread would bump.
+    gw: &'static str,
     protocol: &'static str,
     conn_id: u64,
     /// The session metadata's own id once logged in (one allocation per charger, not a copy per holder); before
@@ -28,7 +30,7 @@ fn no_charger() -> Arc<str> {
 
 impl Normalizer {
     /// A stamper for connection `conn_id` speaking `protocol`, on gateway instance `gw`.
-    pub fn new(gw: Arc<str>, protocol: &'static str, conn_id: u64) -> Self {
+    pub fn new(gw: &'static str, protocol: &'static str, conn_id: u64) -> Self {
         Normalizer {
             gw,
             protocol,
@@ -48,6 +50,11 @@ impl Normalizer {
         &self.charger
     }
 
+    /// The connection's charger id as events carry it (shared, not copied).
+    pub fn shared_charger(&self) -> SharedStr {
+        SharedStr::Shared(Arc::clone(&self.charger))
+    }
+
     /// Switches the protocol label (the rollout picked another codec version at login).
     pub fn set_protocol(&mut self, protocol: &'static str) {
         self.protocol = protocol;
@@ -58,51 +65,25 @@ impl Normalizer {
         self.protocol
     }
 
-    /// Stamps observations received at `ts_ms` (Unix epoch milliseconds).
+    /// Stamps observations received at `ts_ms` (Unix epoch milliseconds). An event's strings are the
+    /// connection's shared charger id, static labels and an id kept inside the event: no allocation per event
+    /// beyond the event itself.
     pub fn stamp(&mut self, observations: Vec<Observation>, ts_ms: u64) -> Vec<Event> {
         observations
             .into_iter()
             .map(|obs| {
                 self.seq = self.seq.wrapping_add(1);
-                let id = event_id(&self.gw, self.conn_id, self.seq);
                 Event::stamp(
                     obs,
-                    id,
+                    EventId::compose(self.gw, self.conn_id, self.seq),
                     ts_ms,
                     &self.charger,
-                    self.protocol,
-                    Arc::clone(&self.gw),
+                    SharedStr::Static(self.protocol),
+                    SharedStr::Static(self.gw),
                 )
             })
             .collect()
     }
-}
-
-/// `{gw}-{conn_id in hex}-{seq}` in one right-sized allocation: this runs for every event, and `format!` with its
-/// formatter machinery cost more than the rest of the stamp.
-fn event_id(gw: &str, conn_id: u64, seq: u64) -> String {
-    let mut hex = [0u8; 16];
-    let mut at = hex.len();
-    let mut rest = conn_id;
-    loop {
-        at -= 1;
-        // Below 16: one hex digit.
-        hex[at] = b"0123456789abcdef"[(rest & 0xf) as usize];
-        rest >>= 4;
-        if rest == 0 {
-            break;
-        }
-    }
-    let mut dec = itoa::Buffer::new();
-    let seq = dec.format(seq);
-    let mut id = String::with_capacity(gw.len() + 2 + (hex.len() - at) + seq.len());
-    id.push_str(gw);
-    id.push('-');
-    // Hex digits are ASCII.
-    id.extend(hex[at..].iter().map(|b| char::from(*b)));
-    id.push('-');
-    id.push_str(seq);
-    id
 }
 
 #[cfg(test)]
@@ -113,7 +94,7 @@ mod tests {
 
     #[test]
     fn events_carry_unique_ids_the_connection_identity_and_the_protocol() {
-        let mut n = Normalizer::new("gw1".into(), "ykc/1.6", 0x2a);
+        let mut n = Normalizer::new("gw1", "ykc/1.6", 0x2a);
         n.set_charger("32010600019236");
         let hb = Observation {
             charger: None,
@@ -127,12 +108,5 @@ mod tests {
         assert_eq!(events[0].protocol, "ykc/1.6");
         assert_eq!(&*events[0].gw, "gw1");
         assert_eq!(events[0].kind(), "heartbeat");
-    }
-
-    #[test]
-    fn event_ids_match_the_documented_format_at_the_extremes() {
-        for (conn, seq) in [(0, 0), (0x2a, 1), (u64::MAX, u64::MAX), (0x10, 10)] {
-            assert_eq!(event_id("gw-é", conn, seq), format!("gw-é-{conn:x}-{seq}"));
-        }
     }
 }

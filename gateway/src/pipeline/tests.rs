@@ -32,7 +32,7 @@ fn pipeline(rate: RateLimitConfig) -> (Pipeline, SharedWheel) {
         auth,
         liveness,
         rate: RateLimiter::new(rate, 0),
-        normalize: Normalizer::new("gw".into(), "ykc/1.6", 7),
+        normalize: Normalizer::new("gw", "ykc/1.6", 7),
     };
     (p, wheel)
 }

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use chargegate_codec::event::{Event, EventBody};
+use chargegate_codec::event::{Event, EventBody, SharedStr};
 
 /// Which lane an event takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,8 @@ pub struct WaterMarks {
     pub hard: usize,
 }
 
-type Key = (String, Option<u16>, &'static str);
+/// Coalescing key: charger, connector, kind (the charger id shared with the event, not copied).
+type Key = (SharedStr, Option<u16>, &'static str);
 
 fn key(e: &Event) -> Key {
     (e.charger.clone(), e.connector, e.kind())

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::v16::{self, ChargePointErrorCode, ChargePointStatus, Request};
 use crate::event::{
     AlarmData, AuthorizeData, ConnectorStatus, EventBody, HeartbeatData, MeterData, Observation,
-    OnlineData, SessionStartedData, SessionStoppedData, StatusData, StatusNoticeData,
+    OnlineData, SessionStartedData, SessionStoppedData, SharedStr, StatusData, StatusNoticeData,
     TransactionData,
 };
 use meter::{fold, Sample};
@@ -157,7 +157,7 @@ fn status(charger: &str, s: &v16::StatusNotificationRequest) -> Vec<Observation>
         s.connector_id,
         EventBody::Status(StatusData {
             status: connector_status(s.status),
-            vendor_status: s.status.as_str().to_owned(),
+            vendor_status: SharedStr::Static(s.status.as_str()),
             plugged: None,
             gun_returned: None,
             errors,

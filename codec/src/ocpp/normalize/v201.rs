@@ -6,7 +6,7 @@ use super::meter::{fold, Sample};
 use super::{on_connector, DEFAULT_MEASURAND};
 use crate::event::{
     AuthorizeData, ConnectorStatus, EventBody, HeartbeatData, MeterData, Observation, OnlineData,
-    SessionStartedData, SessionStoppedData, StatusData, TransactionData,
+    SessionStartedData, SessionStoppedData, SharedStr, StatusData, TransactionData,
 };
 use crate::ocpp::v201::{self, ConnectorStatusEnum, ReasonEnum, Request, TransactionEventEnum};
 
@@ -42,7 +42,7 @@ pub fn normalize_v201(charger: &str, request: &Request) -> Vec<Observation> {
             s.evse_id,
             EventBody::Status(StatusData {
                 status: connector_status(s.connector_status),
-                vendor_status: s.connector_status.as_str().to_owned(),
+                vendor_status: SharedStr::Static(s.connector_status.as_str()),
                 plugged: (s.connector_status == ConnectorStatusEnum::Occupied).then_some(true),
                 gun_returned: None,
                 errors: Vec::new(),

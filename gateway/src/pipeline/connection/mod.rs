@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use chargegate_codec::event::{EventBody, Observation, OfflineData};
+use chargegate_codec::event::{EventBody, Observation, OfflineData, SharedStr};
 use chargegate_codec::plugin::{
     CodecConnection, CodecRegistry, DecodedFrame, DeferredKind, Inbound, Refusal, ReplyOutcome,
     ReplyPlan, VendorCodec,
@@ -60,8 +60,9 @@ const WRITER_DRAIN: Duration = Duration::from_secs(2);
 /// Per-connection settings (all from the gateway config).
 #[derive(Debug, Clone)]
 pub struct ConnectionConfig {
-    /// Gateway instance name, stamped into events.
-    pub gw: Arc<str>,
+    /// Gateway instance name, stamped into events; interned once
+    /// ([`chargegate_codec::event::interned`]) so events share it.
+    pub gw: &'static str,
     /// Worker index, for session metadata.
     pub worker: usize,
     /// Time allowed for the login.
@@ -81,7 +82,7 @@ pub struct ConnectionConfig {
 impl Default for ConnectionConfig {
     fn default() -> Self {
         ConnectionConfig {
-            gw: Arc::from("chargegate"),
+            gw: "chargegate",
             worker: 0,
             login_deadline: DEFAULT_LOGIN_DEADLINE,
             rate: RateLimitConfig::default(),
@@ -253,7 +254,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             auth,
             liveness,
             rate: RateLimiter::new(ctx.config.rate, now_ms),
-            normalize: Normalizer::new(ctx.config.gw.clone(), codec.protocol(), conn_id),
+            normalize: Normalizer::new(ctx.config.gw, codec.protocol(), conn_id),
         };
         Ok(Driver {
             io,
@@ -569,13 +570,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return Some(reason);
             }
             // Stamped before the identity (and the codec version the rollout picks) was known.
-            let charger = self.pipeline.normalize.charger();
+            let charger = self.pipeline.normalize.shared_charger();
             let protocol = self.pipeline.normalize.protocol();
             for event in &mut events {
                 if event.charger.is_empty() {
-                    charger.clone_into(&mut event.charger);
+                    event.charger = charger.clone();
                 }
-                protocol.clone_into(&mut event.protocol);
+                event.protocol = SharedStr::Static(protocol);
             }
         }
         if let Some(text) = self.conn.message_text(&frame) {
