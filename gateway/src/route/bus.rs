@@ -9,6 +9,7 @@ use prometheus::{IntCounter, IntGauge};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
 
+use super::lines::LineBuffers;
 use crate::metrics::Metrics;
 
 /// Every event kind, so per-sink counters can be resolved once.
@@ -95,24 +96,41 @@ pub struct Upstream {
     pub stored: Option<oneshot::Sender<bool>>,
 }
 
+/// The bus's hold on a [`LineBuffers`] sink: dropping the bus closes it, so its writer finishes.
+struct LinesTx(Arc<LineBuffers>);
+
+impl Drop for LinesTx {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// How long a billing event waits between tries for room in a full line buffer.
+const LINES_RETRY: Duration = Duration::from_millis(1);
+
 /// The sending end of one sink's queue.
 enum SinkTx {
-    /// A sink that holds events once queued (JSON lines, tests, the WebSocket hub).
+    /// A sink that holds events once queued (tests, the WebSocket hub).
     Plain(mpsc::Sender<Arc<Event>>),
     /// A sink that confirms billing events once stored upstream.
     Upstream(mpsc::Sender<Upstream>),
+    /// A sink that renders each event as a JSON line on the publishing thread (the JSON-lines sink).
+    Lines(LinesTx),
 }
 
 impl SinkTx {
-    fn capacity(&self) -> usize {
+    /// Room left in the queue, for the depth gauge; `None` for line buffers, which count bytes, not events.
+    fn capacity(&self) -> Option<usize> {
         match self {
-            SinkTx::Plain(tx) => tx.capacity(),
-            SinkTx::Upstream(tx) => tx.capacity(),
+            SinkTx::Plain(tx) => Some(tx.capacity()),
+            SinkTx::Upstream(tx) => Some(tx.capacity()),
+            SinkTx::Lines(_) => None,
         }
     }
 
     fn try_send(&self, event: Arc<Event>) -> bool {
         match self {
+            SinkTx::Lines(lines) => lines.0.offer(&event),
             SinkTx::Plain(tx) => tx.try_send(event).is_ok(),
             SinkTx::Upstream(tx) => tx
                 .try_send(Upstream {
@@ -129,6 +147,13 @@ impl SinkTx {
         event: Arc<Event>,
     ) -> Result<Option<oneshot::Receiver<bool>>, ()> {
         match self {
+            SinkTx::Lines(lines) => {
+                // Waits for the writer to make room; the caller bounds the wait.
+                while !lines.0.offer(&event) {
+                    tokio::time::sleep(LINES_RETRY).await;
+                }
+                Ok(None)
+            }
             SinkTx::Plain(tx) => {
                 let permit = tx.reserve().await.map_err(|_| ())?;
                 permit.send(event);
@@ -187,9 +212,10 @@ impl SinkQueue {
         if let Some((_, c)) = list.get(kind) {
             c.inc();
         }
-        self.depth.set(
-            i64::try_from(self.capacity.saturating_sub(self.tx.capacity())).unwrap_or(i64::MAX),
-        );
+        if let Some(room) = self.tx.capacity() {
+            self.depth
+                .set(i64::try_from(self.capacity.saturating_sub(room)).unwrap_or(i64::MAX));
+        }
     }
 }
 
@@ -215,6 +241,14 @@ impl EventBus {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         self.add_sink(name, capacity, SinkTx::Plain(tx));
         rx
+    }
+
+    /// Adds a sink that takes each event as a JSON line into per-thread buffers of at most `limit_bytes` each
+    /// (see [`LineBuffers`]); run its writer with [`LineBuffers::write_until_closed`]. Dropping the bus closes it.
+    pub fn subscribe_lines(&mut self, name: &str, limit_bytes: usize) -> Arc<LineBuffers> {
+        let lines = LineBuffers::new(limit_bytes);
+        self.add_sink(name, 1, SinkTx::Lines(LinesTx(Arc::clone(&lines))));
+        lines
     }
 
     /// Adds an upstream sink (MQTT): billing events reach it with a `stored` signal, and

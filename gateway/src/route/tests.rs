@@ -102,8 +102,8 @@ async fn the_jsonl_sink_writes_one_event_per_line_and_flushes_at_close() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
     let mut bus = EventBus::new(Metrics::new().unwrap(), Duration::from_secs(1));
-    let rx = bus.subscribe("jsonl", 16);
-    let sink = spawn_jsonl_sink(rx, JsonlTarget::from_path(&path));
+    let lines = bus.subscribe_lines("jsonl", 16 * JSONL_BYTES_PER_EVENT);
+    let sink = spawn_jsonl_sink(lines, JsonlTarget::from_path(&path));
     bus.publish(heartbeat());
     bus.route(bill()).await.unwrap();
     drop(bus);
@@ -152,4 +152,72 @@ async fn a_billing_event_succeeds_only_once_the_upstream_sink_confirms_it_stored
         publishing.await.unwrap().map_err(|e| e.kind()),
         Err("not_stored")
     );
+}
+
+#[tokio::test]
+async fn the_jsonl_sink_takes_lines_from_many_threads_and_drops_and_counts_what_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let m = Metrics::new().unwrap();
+    let mut bus = EventBus::new(m.clone(), Duration::from_secs(1));
+    // Room for a few lines per buffer only, and no writer yet: most lines do not fit.
+    let lines = bus.subscribe_lines("jsonl", 3 * 200);
+    let bus = Arc::new(bus);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let bus = Arc::clone(&bus);
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|_| bus.publish(heartbeat()).queued)
+                    .sum::<usize>()
+            })
+        })
+        .collect();
+    let queued: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let dropped = m
+        .events_dropped
+        .with_label_values(&["jsonl", "heartbeat"])
+        .get();
+    assert!(queued >= 1 && queued < 40, "queued {queued}");
+    assert_eq!(queued as u64 + dropped, 40);
+    // The writer starts late, writes what was kept, and a billing event still gets through afterwards.
+    let sink = spawn_jsonl_sink(lines, JsonlTarget::from_path(&path));
+    bus.route(bill()).await.unwrap();
+    drop(bus);
+    sink.await.unwrap().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].to_string())
+        .collect();
+    assert_eq!(kinds.len(), queued + 1, "{text}");
+    assert_eq!(
+        kinds.iter().filter(|k| k.contains("heartbeat")).count(),
+        queued
+    );
+    assert!(kinds.iter().any(|k| k.contains("command_result")));
+}
+
+#[tokio::test]
+async fn a_billing_event_waits_for_room_in_a_full_jsonl_buffer_until_the_writer_drains_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut bus = EventBus::new(Metrics::new().unwrap(), Duration::from_secs(5));
+    let lines = bus.subscribe_lines("jsonl", 1);
+    let bus = Arc::new(bus);
+    // One line fills this thread's buffer; with no writer the next one cannot be taken.
+    assert_eq!(bus.publish(heartbeat()).queued, 1);
+    assert_eq!(bus.publish(heartbeat()).dropped, 1);
+    let publishing = tokio::spawn({
+        let bus = Arc::clone(&bus);
+        async move { bus.publish_critical(bill()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!publishing.is_finished(), "waits while the buffer is full");
+    let sink = spawn_jsonl_sink(lines, JsonlTarget::from_path(&path));
+    assert_eq!(publishing.await.unwrap(), Ok(()));
+    drop(bus);
+    sink.await.unwrap().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
 }

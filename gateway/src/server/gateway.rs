@@ -16,7 +16,7 @@ use crate::http::{
     UnavailableDispatcher, LOOPBACK_ONLY_WARNING,
 };
 use crate::metrics::Metrics;
-use crate::route::{spawn_jsonl_sink, EventBus, JsonlTarget};
+use crate::route::{spawn_jsonl_sink, EventBus, JsonlTarget, JSONL_BYTES_PER_EVENT};
 
 /// Builds the connection handler once the bus exists (the handler publishes into it).
 pub type HandlerBuilder =
@@ -90,9 +90,12 @@ impl Gateway {
         );
         let mut sinks = Vec::new();
         if config.sinks.jsonl.enabled {
-            let rx = bus.subscribe("jsonl", config.sinks.queue);
+            let lines = bus.subscribe_lines(
+                "jsonl",
+                config.sinks.queue.saturating_mul(JSONL_BYTES_PER_EVENT),
+            );
             sinks.push(spawn_jsonl_sink(
-                rx,
+                lines,
                 JsonlTarget::from_path(&config.sinks.jsonl.path),
             ));
         }
