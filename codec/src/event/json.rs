@@ -254,12 +254,73 @@ fn int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
 }
 
 /// A float as serde_json writes it: shortest round-trip digits (`zmij`, as serde_json 1.0.154), `null` when not finite.
-fn float(out: &mut Vec<u8>, v: f64) {
+pub(super) fn float(out: &mut Vec<u8>, v: f64) {
+    if short_decimal(out, v) {
+        return;
+    }
     if v.is_finite() {
         out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
     } else {
         out.extend_from_slice(b"null");
     }
+}
+
+/// Powers of ten for [`short_decimal`]'s fractional digits.
+const POW10: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+/// [`short_decimal`] handles magnitudes below this (scaled): far from where the shortest form turns to exponents,
+/// and small enough that one double's neighbours are much closer than 10^-d, so the decimal found is the only one.
+const SHORT_LIMIT: f64 = (1u64 << 40) as f64;
+
+/// The fast path of [`float`] for what meters report: a value that is exactly the double nearest some decimal
+/// with at most three fractional digits (380.5, 12.25, 0.001, 42.0), written straight into `out` — the same bytes
+/// as the shortest round-trip form (`json_tests` checks it against `zmij`), without its general algorithm.
+/// `false` (nothing written) for anything else.
+fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        });
+        return true;
+    }
+    let mag = v.abs();
+    if !(0.001..SHORT_LIMIT).contains(&mag) {
+        return false;
+    }
+    for (d, pow) in POW10.iter().enumerate() {
+        let scaled = mag * pow;
+        if scaled >= SHORT_LIMIT {
+            return false;
+        }
+        let n = scaled.round();
+        // The decimal n / 10^d, parsed, must give back exactly this double (the division of two exact values is
+        // correctly rounded, like parsing); the first d for which it does has the fewest digits.
+        if n / pow != mag {
+            continue;
+        }
+        // n < 2^40: exact as an integer.
+        let n = n as u64;
+        let scale = pow.round() as u64;
+        if v < 0.0 {
+            out.push(b'-');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(n / scale).as_bytes());
+        out.push(b'.');
+        if d == 0 {
+            out.push(b'0');
+            return true;
+        }
+        let mut frac = n % scale;
+        let mut digits = [b'0'; 3];
+        for slot in digits.iter_mut().take(d).rev() {
+            *slot = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        out.extend_from_slice(digits.get(..d).unwrap_or_default());
+        return true;
+    }
+    false
 }
 
 /// A JSON string: copied between quotes when it holds no `"`, `\` or control character (what serde_json

@@ -207,6 +207,74 @@ fn every_connector_status_renders_the_same_bytes_as_serde() {
     }
 }
 
+/// What `float` writes, against `zmij`'s shortest round-trip form (what serde_json writes).
+fn float_text(v: f64) -> String {
+    let mut out = Vec::new();
+    super::json::float(&mut out, v);
+    String::from_utf8(out).unwrap()
+}
+
+fn zmij_text(v: f64) -> String {
+    if v.is_finite() {
+        zmij::Buffer::new().format_finite(v).to_owned()
+    } else {
+        "null".to_owned()
+    }
+}
+
+#[test]
+fn the_short_decimal_float_path_writes_the_shortest_round_trip_form() {
+    for v in [
+        0.0,
+        -0.0,
+        380.5,
+        12.25,
+        0.001,
+        0.002,
+        0.009,
+        0.01,
+        0.1,
+        0.3,
+        42.0,
+        -42.0,
+        1e9,
+        1e12,
+        1099511627775.0,
+        1099511627776.0,
+        123456.789,
+        0.0015,
+        1.0005,
+        2.675,
+        1.005,
+        0.000999,
+        9007199254740993.0,
+        1e-7,
+        5e-324,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        100.0,
+        1000.5,
+        -0.001,
+    ] {
+        assert_eq!(float_text(v), zmij_text(v), "{v:e}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn short_decimals_render_like_zmij(n in 0u64..(1 << 42), d in 0u32..5, neg in any::<bool>()) {
+        let v = (n as f64) / 10f64.powi(d as i32);
+        let v = if neg { -v } else { v };
+        prop_assert_eq!(float_text(v), zmij_text(v));
+    }
+
+    #[test]
+    fn any_double_renders_like_zmij(bits in any::<u64>()) {
+        let v = f64::from_bits(bits);
+        prop_assert_eq!(float_text(v), zmij_text(v));
+    }
+}
+
 proptest! {
     #[test]
     fn any_strings_and_numbers_render_the_same_bytes_as_serde(

@@ -18,6 +18,8 @@ use crate::route::{is_critical, EventBus};
 /// Routes connection events onto the bus.
 pub struct BusRouter {
     bus: Arc<EventBus>,
+    /// Every sink renders on the publishing thread: ordinary events are published by reference.
+    inline: bool,
     dead_letters: Option<mpsc::Sender<DeadLetter>>,
     ocpp_messages: Option<OcppTap>,
     instance: String,
@@ -27,6 +29,7 @@ impl BusRouter {
     /// A router publishing to `bus`.
     pub fn new(bus: Arc<EventBus>) -> Self {
         BusRouter {
+            inline: bus.all_inline(),
             bus,
             dead_letters: None,
             ocpp_messages: None,
@@ -48,16 +51,24 @@ impl BusRouter {
     }
 }
 
+/// What the connection learns of an ordinary event's fan-out: dropped only if no sink took it.
+fn delivery(d: crate::route::Delivery) -> Delivery {
+    if d.dropped > 0 && d.queued == 0 {
+        Delivery::Dropped("sink_full")
+    } else {
+        Delivery::Queued
+    }
+}
+
 impl EventRouter for BusRouter {
     fn route(&self, event: Event) -> Delivery {
+        let critical = is_critical(&event);
+        if !critical && self.inline {
+            return delivery(self.bus.publish_ref(&event));
+        }
         let event = Arc::new(event);
-        if !is_critical(&event) {
-            let d = self.bus.publish(event);
-            return if d.dropped > 0 && d.queued == 0 {
-                Delivery::Dropped("sink_full")
-            } else {
-                Delivery::Queued
-            };
+        if !critical {
+            return delivery(self.bus.publish(event));
         }
         let (stored, rx) = oneshot::channel();
         let bus = Arc::clone(&self.bus);

@@ -285,6 +285,36 @@ impl EventBus {
         self.sinks.len()
     }
 
+    /// Whether every sink renders events on the publishing thread ([`subscribe_lines`](EventBus::subscribe_lines)):
+    /// then no sink keeps the event, and [`publish_ref`](EventBus::publish_ref) spares the shared allocation.
+    pub fn all_inline(&self) -> bool {
+        self.sinks.iter().all(|s| matches!(s.tx, SinkTx::Lines(_)))
+    }
+
+    /// [`publish`](EventBus::publish) for a bus whose sinks are all inline ([`all_inline`](EventBus::all_inline)):
+    /// the event is rendered where it is, without an `Arc` (an allocation, a copy of the event and, before line
+    /// buffers, a free on another thread, per event). Queued sinks, if any, get a shared copy.
+    pub fn publish_ref(&self, event: &Event) -> Delivery {
+        let kind = kind_index(&event.body);
+        let mut d = Delivery::default();
+        let mut shared: Option<Arc<Event>> = None;
+        for s in &self.sinks {
+            let ok = match &s.tx {
+                SinkTx::Lines(lines) => lines.0.offer(event),
+                tx => tx.try_send(Arc::clone(
+                    shared.get_or_insert_with(|| Arc::new(event.clone())),
+                )),
+            };
+            s.count(kind, ok);
+            if ok {
+                d.queued += 1;
+            } else {
+                d.dropped += 1;
+            }
+        }
+        d
+    }
+
     /// Offers an ordinary event to every sink without waiting; full sinks drop it and count the drop.
     pub fn publish(&self, event: Arc<Event>) -> Delivery {
         let kind = kind_index(&event.body);

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use chargegate_codec::event::{EventBody, Observation, OfflineData, SharedStr};
+use chargegate_codec::event::{Event, EventBody, Observation, OfflineData, SharedStr};
 use chargegate_codec::plugin::{
     CodecConnection, CodecRegistry, DecodedFrame, DeferredKind, Inbound, Refusal, ReplyOutcome,
     ReplyPlan, VendorCodec,
@@ -454,11 +454,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Decodes and handles every whole frame buffered; the buffer is given back (no allocation) once empty.
     async fn drain(&mut self) -> Option<CloseReason> {
         loop {
-            // Boxed, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
+            // A frame that needs no await (telemetry, heartbeats: nearly all of them) is handled in place. One
+            // that does (a login, a billing record whose ack waits for the upstream) is handled in a boxed
+            // future, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
             // a login or billing-ack await) must not size every idle connection's future for life. Nothing else
             // is held across the await (the buffer stays in the driver), so this future is a pointer or two.
             let handled = match self.next_frame() {
-                Ok(Some(frame)) => Box::pin(self.frame(frame)),
+                Ok(Some(frame)) if needs_await(&frame) => Box::pin(self.frame(frame)),
+                Ok(Some(frame)) => match self.frame_now(frame) {
+                    Some(reason) => return Some(reason),
+                    None => continue,
+                },
                 Ok(None) => return None,
                 Err(reason) => return Some(reason),
             };
@@ -544,24 +550,46 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         reason
     }
 
-    async fn frame(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
+    /// Runs a frame through the pipeline layers and stamps its events; `Err` when a layer stopped it (with the
+    /// reason to close, if any).
+    fn inbound(&mut self, frame: &mut DecodedFrame) -> Result<Vec<Event>, Option<CloseReason>> {
         let now_ms = self.ctx.clock.now_ms();
-        let mut events = match self.pipeline.inbound(&mut frame, now_ms, wall_clock_ms()) {
-            Step::Continue(events) => events,
+        match self.pipeline.inbound(frame, now_ms, wall_clock_ms()) {
+            Step::Continue(events) => Ok(events),
             Step::Dropped { layer, reason } => {
                 tracing::debug!(conn = self.conn_id, layer, reason, "frame dropped");
-                return None;
+                Err(None)
             }
-            Step::Refuse => {
-                return match self.conn.refuse_unauthenticated(&frame) {
-                    Refusal::Close => Some(CloseReason::ProtocolError),
-                    Refusal::Reply(bytes) => {
-                        self.send(bytes, WriteClass::Critical, Outbound::Refusal);
-                        None
-                    }
-                };
-            }
-            Step::Close(reason) => return Some(reason),
+            Step::Refuse => Err(match self.conn.refuse_unauthenticated(frame) {
+                Refusal::Close => Some(CloseReason::ProtocolError),
+                Refusal::Reply(bytes) => {
+                    self.send(bytes, WriteClass::Critical, Outbound::Refusal);
+                    None
+                }
+            }),
+            Step::Close(reason) => Err(Some(reason)),
+        }
+    }
+
+    /// A frame that needs no await (see [`needs_await`]): layers, events, correlation, the immediate reply.
+    fn frame_now(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
+        let events = match self.inbound(&mut frame) {
+            Ok(events) => events,
+            Err(reason) => return reason,
+        };
+        // Billing receivers are only awaited for a billing ack, which goes the other way.
+        drop(self.deliver(&frame, events));
+        if let ReplyPlan::Immediate(bytes) = &frame.reply {
+            self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
+        }
+        None
+    }
+
+    /// A login or a frame whose reply waits for its events to be stored upstream.
+    async fn frame(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
+        let mut events = match self.inbound(&mut frame) {
+            Ok(events) => events,
+            Err(reason) => return reason,
         };
         if frame.login.is_some() {
             // Boxed: the login's await (the authenticator) is dead after login and must not size every
@@ -579,31 +607,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 event.protocol = SharedStr::Static(protocol);
             }
         }
-        if let Some(text) = self.conn.message_text(&frame) {
-            let charger = self.pipeline.normalize.charger();
-            if !charger.is_empty() && self.pipeline.auth.state() == AuthState::Authenticated {
-                self.ctx.router.protocol_message(charger, text);
-            }
-        }
-        if let (Some(key), Some(correlator)) = (&frame.correlation, &mut self.correlator) {
-            let (answered, next) = correlator.on_reply(key);
-            if let Some(in_flight) = answered {
-                let result = self.conn.command_result(&in_flight.queued.command, &frame);
-                in_flight.complete(result);
-            }
-            if let Some(bytes) = next {
-                self.send(bytes, WriteClass::Normal, Outbound::Command);
-            }
-        }
-        if let Some(session) = &self.session {
-            session.set_charging(self.pipeline.liveness.is_charging());
-        }
-        let mut upstream = Vec::new();
-        for event in events {
-            if let Delivery::Upstream(rx) = self.ctx.router.route(event) {
-                upstream.push(rx);
-            }
-        }
+        let upstream = self.deliver(&frame, events);
         match &frame.reply {
             ReplyPlan::Immediate(bytes) => {
                 self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
@@ -621,6 +625,41 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             ReplyPlan::Deferred(_) | ReplyPlan::None => {}
         }
         None
+    }
+
+    /// Mirrors the frame's protocol text, completes the command it answers, and routes its events; the
+    /// receivers of billing events' upstream confirmations.
+    fn deliver(
+        &mut self,
+        frame: &DecodedFrame,
+        events: Vec<Event>,
+    ) -> Vec<tokio::sync::oneshot::Receiver<bool>> {
+        if let Some(text) = self.conn.message_text(frame) {
+            let charger = self.pipeline.normalize.charger();
+            if !charger.is_empty() && self.pipeline.auth.state() == AuthState::Authenticated {
+                self.ctx.router.protocol_message(charger, text);
+            }
+        }
+        if let (Some(key), Some(correlator)) = (&frame.correlation, &mut self.correlator) {
+            let (answered, next) = correlator.on_reply(key);
+            if let Some(in_flight) = answered {
+                let result = self.conn.command_result(&in_flight.queued.command, frame);
+                in_flight.complete(result);
+            }
+            if let Some(bytes) = next {
+                self.send(bytes, WriteClass::Normal, Outbound::Command);
+            }
+        }
+        if let Some(session) = &self.session {
+            session.set_charging(self.pipeline.liveness.is_charging());
+        }
+        let mut upstream = Vec::new();
+        for event in events {
+            if let Delivery::Upstream(rx) = self.ctx.router.route(event) {
+                upstream.push(rx);
+            }
+        }
+        upstream
     }
 
     /// Authenticates, answers the login, registers the session (taking over an older one), switches to the
@@ -791,6 +830,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.ctx.router.route(event);
         }
     }
+}
+
+/// Whether handling `frame` awaits something: a login (the authenticator, session registration) or a billing
+/// record whose ack waits until its events are stored upstream.
+fn needs_await(frame: &DecodedFrame) -> bool {
+    frame.login.is_some()
+        || matches!(&frame.reply, ReplyPlan::Deferred(d) if d.kind == DeferredKind::BillingAck)
 }
 
 /// Whether upstream confirmed every billing event within [`UPSTREAM_ACK_TIMEOUT`] (boxed by the caller: it is the
