@@ -24,7 +24,7 @@ pub mod timing_wheel;
 mod verdict;
 pub mod water_mark;
 
-use chargegate_codec::event::Event;
+use chargegate_codec::event::Observation;
 use chargegate_codec::plugin::DecodedFrame;
 
 pub use verdict::{CloseReason, Verdict};
@@ -41,8 +41,8 @@ pub trait Layer {
 /// What the pipeline decided for one frame.
 #[derive(Debug)]
 pub enum Step {
-    /// The frame passed every layer; these are its events, ready to route.
-    Continue(Vec<Event>),
+    /// The frame passed every layer; these are its observations, ready to stamp and route.
+    Continue(Vec<Observation>),
     /// Dropped by the named layer for the given reason; the connection goes on.
     Dropped {
         /// Layer that dropped it.
@@ -69,9 +69,10 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Runs `frame` through auth → liveness → rate limit → normalize. Observations are moved out of the frame
-    /// into the returned events; routing them is the caller's (it may await upstream for billing events).
-    pub fn inbound(&mut self, frame: &mut DecodedFrame, now_ms: u64, ts_ms: u64) -> Step {
+    /// Runs `frame` through auth → liveness → rate limit. The observations of a frame that passes are moved out
+    /// of it; stamping them ([`normalize::Normalizer::stamp_one`]) and routing each event is the caller's, one at
+    /// a time (it may await upstream for billing events, and the identity of a login is known only after it).
+    pub fn inbound(&mut self, frame: &mut DecodedFrame, now_ms: u64) -> Step {
         if let Some(step) = gate::<auth::AuthGate>(self.auth.on_frame(frame, now_ms)) {
             return step;
         }
@@ -81,8 +82,7 @@ impl Pipeline {
         if let Some(step) = gate::<rate_limit::RateLimiter>(self.rate.on_frame(frame, now_ms)) {
             return step;
         }
-        let observations = std::mem::take(&mut frame.observations);
-        Step::Continue(self.normalize.stamp(observations, ts_ms))
+        Step::Continue(std::mem::take(&mut frame.observations))
     }
 }
 

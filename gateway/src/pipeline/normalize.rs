@@ -65,23 +65,25 @@ impl Normalizer {
         self.protocol
     }
 
-    /// Stamps observations received at `ts_ms` (Unix epoch milliseconds). An event's strings are the
-    /// connection's shared charger id, static labels and an id kept inside the event: no allocation per event
-    /// beyond the event itself.
+    /// Stamps one observation received at `ts_ms` (Unix epoch milliseconds). The event's strings are the
+    /// connection's shared charger id, static labels and an id kept inside the event: no allocation.
+    pub fn stamp_one(&mut self, obs: Observation, ts_ms: u64) -> Event {
+        self.seq = self.seq.wrapping_add(1);
+        Event::stamp(
+            obs,
+            EventId::compose(self.gw, self.conn_id, self.seq),
+            ts_ms,
+            &self.charger,
+            SharedStr::Static(self.protocol),
+            SharedStr::Static(self.gw),
+        )
+    }
+
+    /// [`stamp_one`](Self::stamp_one) for each observation.
     pub fn stamp(&mut self, observations: Vec<Observation>, ts_ms: u64) -> Vec<Event> {
         observations
             .into_iter()
-            .map(|obs| {
-                self.seq = self.seq.wrapping_add(1);
-                Event::stamp(
-                    obs,
-                    EventId::compose(self.gw, self.conn_id, self.seq),
-                    ts_ms,
-                    &self.charger,
-                    SharedStr::Static(self.protocol),
-                    SharedStr::Static(self.gw),
-                )
-            })
+            .map(|obs| self.stamp_one(obs, ts_ms))
             .collect()
     }
 }

@@ -58,10 +58,7 @@ fn login_frame() -> DecodedFrame {
 #[test]
 fn a_frame_before_login_is_refused_and_does_not_count_as_alive() {
     let (mut p, wheel) = pipeline(RateLimitConfig::default());
-    assert!(matches!(
-        p.inbound(&mut heartbeat(), 1_000, 0),
-        Step::Refuse
-    ));
+    assert!(matches!(p.inbound(&mut heartbeat(), 1_000), Step::Refuse));
     // The wheel entry still sits at the login deadline (10 s), not 1 s + 30 s.
     let mut expired = Vec::new();
     wheel.lock().unwrap().advance(10_000, &mut expired);
@@ -72,14 +69,15 @@ fn a_frame_before_login_is_refused_and_does_not_count_as_alive() {
 fn after_login_frames_become_stamped_events() {
     let (mut p, _wheel) = pipeline(RateLimitConfig::default());
     assert!(matches!(
-        p.inbound(&mut login_frame(), 100, 0),
+        p.inbound(&mut login_frame(), 100),
         Step::Continue(_)
     ));
     p.auth.decide(&AuthDecision::Accepted { station: None });
     p.normalize.set_charger("Y1");
-    let Step::Continue(events) = p.inbound(&mut heartbeat(), 200, 1_700_000_000_000) else {
+    let Step::Continue(observations) = p.inbound(&mut heartbeat(), 200) else {
         panic!("heartbeat should pass");
     };
+    let events = p.normalize.stamp(observations, 1_700_000_000_000);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].charger, "Y1");
     assert_eq!(events[0].ts, 1_700_000_000_000);
@@ -94,10 +92,10 @@ fn the_rate_limit_runs_after_auth_and_names_its_layer() {
         ..RateLimitConfig::default()
     };
     let (mut p, _wheel) = pipeline(rate);
-    p.inbound(&mut login_frame(), 100, 0);
+    p.inbound(&mut login_frame(), 100);
     p.auth.decide(&AuthDecision::Accepted { station: None });
     assert!(matches!(
-        p.inbound(&mut heartbeat(), 100, 0),
+        p.inbound(&mut heartbeat(), 100),
         Step::Dropped {
             layer: "rate_limit",
             reason: "rate_limit"

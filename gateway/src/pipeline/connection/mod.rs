@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use chargegate_codec::event::{Event, EventBody, Observation, OfflineData, SharedStr};
+use chargegate_codec::event::{EventBody, Observation, OfflineData};
 use chargegate_codec::plugin::{
     CodecConnection, CodecRegistry, DecodedFrame, DeferredKind, Inbound, Refusal, ReplyOutcome,
     ReplyPlan, VendorCodec,
@@ -454,22 +454,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Decodes and handles every whole frame buffered; the buffer is given back (no allocation) once empty.
     async fn drain(&mut self) -> Option<CloseReason> {
         loop {
-            // A frame that needs no await (telemetry, heartbeats: nearly all of them) is handled in place. One
-            // that does (a login, a billing record whose ack waits for the upstream) is handled in a boxed
-            // future, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
-            // a login or billing-ack await) must not size every idle connection's future for life. Nothing else
-            // is held across the await (the buffer stays in the driver), so this future is a pointer or two.
-            let handled = match self.next_frame() {
-                Ok(Some(frame)) if needs_await(&frame) => Box::pin(self.frame(frame)),
-                Ok(Some(frame)) => match self.frame_now(frame) {
-                    Some(reason) => return Some(reason),
-                    None => continue,
-                },
+            // A frame that needs no await (telemetry, heartbeats: nearly all of them) is handled in place by
+            // `drain_now`. One that does (a login, a billing record whose ack waits for the upstream) is handled
+            // in a boxed future, and the decoded frame lives only inside that box: a frame's state (the frame,
+            // its events, a login or billing-ack await) must not size every idle connection's future for life.
+            // Nothing else is held across the await (the buffer stays in the driver), so this future is a
+            // pointer or two.
+            let handled = match self.drain_now() {
+                Ok(Some(frame)) => Box::pin(self.frame(frame)),
                 Ok(None) => return None,
                 Err(reason) => return Some(reason),
             };
             if let Some(reason) = handled.await {
                 return Some(reason);
+            }
+        }
+    }
+
+    /// Handles the buffered frames that need no await, in place, up to the first one that does (returned).
+    fn drain_now(&mut self) -> Result<Option<DecodedFrame>, CloseReason> {
+        // One reading of the clocks for the frames of one read: they arrived together (two clock reads per
+        // frame were ~2 % of a worker's time at 150k frames/s).
+        let now = Now::read(&self.ctx.clock);
+        loop {
+            match self.next_frame()? {
+                Some(frame) if needs_await(&frame) => return Ok(Some(frame)),
+                Some(frame) => {
+                    if let Some(reason) = self.frame_now(frame, now) {
+                        return Err(reason);
+                    }
+                }
+                None => return Ok(None),
             }
         }
     }
@@ -550,12 +565,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         reason
     }
 
-    /// Runs a frame through the pipeline layers and stamps its events; `Err` when a layer stopped it (with the
+    /// Runs a frame through the pipeline layers; its observations, or `Err` when a layer stopped it (with the
     /// reason to close, if any).
-    fn inbound(&mut self, frame: &mut DecodedFrame) -> Result<Vec<Event>, Option<CloseReason>> {
-        let now_ms = self.ctx.clock.now_ms();
-        match self.pipeline.inbound(frame, now_ms, wall_clock_ms()) {
-            Step::Continue(events) => Ok(events),
+    fn inbound(
+        &mut self,
+        frame: &mut DecodedFrame,
+        now: Now,
+    ) -> Result<Vec<Observation>, Option<CloseReason>> {
+        match self.pipeline.inbound(frame, now.mono_ms) {
+            Step::Continue(observations) => Ok(observations),
             Step::Dropped { layer, reason } => {
                 tracing::debug!(conn = self.conn_id, layer, reason, "frame dropped");
                 Err(None)
@@ -572,13 +590,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// A frame that needs no await (see [`needs_await`]): layers, events, correlation, the immediate reply.
-    fn frame_now(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
-        let events = match self.inbound(&mut frame) {
-            Ok(events) => events,
+    fn frame_now(&mut self, mut frame: DecodedFrame, now: Now) -> Option<CloseReason> {
+        let observations = match self.inbound(&mut frame, now) {
+            Ok(observations) => observations,
             Err(reason) => return reason,
         };
         // Billing receivers are only awaited for a billing ack, which goes the other way.
-        drop(self.deliver(&frame, events));
+        drop(self.deliver(&frame, observations, now.wall_ms));
         if let ReplyPlan::Immediate(bytes) = &frame.reply {
             self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
         }
@@ -587,27 +605,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
 
     /// A login or a frame whose reply waits for its events to be stored upstream.
     async fn frame(&mut self, mut frame: DecodedFrame) -> Option<CloseReason> {
-        let mut events = match self.inbound(&mut frame) {
-            Ok(events) => events,
+        let now = Now::read(&self.ctx.clock);
+        let observations = match self.inbound(&mut frame, now) {
+            Ok(observations) => observations,
             Err(reason) => return reason,
         };
         if frame.login.is_some() {
             // Boxed: the login's await (the authenticator) is dead after login and must not size every
-            // connection's future for life.
+            // connection's future for life. The login's events are stamped after it, with the identity and
+            // the codec version the rollout picked.
             if let Some(reason) = Box::pin(self.login(&frame)).await {
                 return Some(reason);
             }
-            // Stamped before the identity (and the codec version the rollout picks) was known.
-            let charger = self.pipeline.normalize.shared_charger();
-            let protocol = self.pipeline.normalize.protocol();
-            for event in &mut events {
-                if event.charger.is_empty() {
-                    event.charger = charger.clone();
-                }
-                event.protocol = SharedStr::Static(protocol);
-            }
         }
-        let upstream = self.deliver(&frame, events);
+        let upstream = self.deliver(&frame, observations, now.wall_ms);
         match &frame.reply {
             ReplyPlan::Immediate(bytes) => {
                 self.send(bytes.clone(), WriteClass::Normal, Outbound::Reply);
@@ -627,12 +638,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         None
     }
 
-    /// Mirrors the frame's protocol text, completes the command it answers, and routes its events; the
-    /// receivers of billing events' upstream confirmations.
+    /// Mirrors the frame's protocol text, completes the command it answers, and stamps (at `ts_ms`) and routes
+    /// its events one by one; the receivers of billing events' upstream confirmations.
     fn deliver(
         &mut self,
         frame: &DecodedFrame,
-        events: Vec<Event>,
+        observations: Vec<Observation>,
+        ts_ms: u64,
     ) -> Vec<tokio::sync::oneshot::Receiver<bool>> {
         if let Some(text) = self.conn.message_text(frame) {
             let charger = self.pipeline.normalize.charger();
@@ -654,7 +666,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             session.set_charging(self.pipeline.liveness.is_charging());
         }
         let mut upstream = Vec::new();
-        for event in events {
+        for obs in observations {
+            let event = self.pipeline.normalize.stamp_one(obs, ts_ms);
             if let Delivery::Upstream(rx) = self.ctx.router.route(event) {
                 upstream.push(rx);
             }
@@ -828,6 +841,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             .stamp(vec![offline], detected_ms.unwrap_or_else(wall_clock_ms))
         {
             self.ctx.router.route(event);
+        }
+    }
+}
+
+/// The two clocks a frame is handled at: the worker's monotonic milliseconds (liveness, rate limits) and the wall
+/// clock for event timestamps.
+#[derive(Debug, Clone, Copy)]
+struct Now {
+    mono_ms: u64,
+    wall_ms: u64,
+}
+
+impl Now {
+    fn read(clock: &WorkerClock) -> Self {
+        Now {
+            mono_ms: clock.now_ms(),
+            wall_ms: wall_clock_ms(),
         }
     }
 }
