@@ -20,7 +20,12 @@ impl Event {
         out.extend_from_slice(b"{\"v\":");
         int(out, self.v);
         out.extend_from_slice(b",\"id\":");
-        string(out, &self.id)?;
+        // Event ids are `{gw}-{hex}-{decimal}`: the instance name's characters are checked like any string's.
+        if needs_escape(self.id.as_bytes()) {
+            string(out, &self.id)?;
+        } else {
+            quoted(out, self.id.as_bytes());
+        }
         out.extend_from_slice(b",\"ts\":");
         int(out, self.ts);
         out.extend_from_slice(b",\"charger\":");
@@ -326,12 +331,22 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
 /// A JSON string: copied between quotes when it holds no `"`, `\` or control character (what serde_json
 /// escapes), else rendered by serde_json.
 fn string(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
-    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if needs_escape(s.as_bytes()) {
         return serde_json::to_writer(out, s);
     }
+    quoted(out, s.as_bytes());
+    Ok(())
+}
+
+/// Whether serde_json would escape something in `s`: a `"`, `\` or control character.
+fn needs_escape(s: &[u8]) -> bool {
+    s.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+/// `s` between quotes, as it is (the caller checked it needs no escaping).
+fn quoted(out: &mut Vec<u8>, s: &[u8]) {
     out.reserve(s.len() + 2);
     out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
+    out.extend_from_slice(s);
     out.push(b'"');
-    Ok(())
 }

@@ -250,6 +250,14 @@ impl EventId {
         })
     }
 
+    /// The id's bytes (UTF-8), without the check `as_str` makes: for renderers.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
+
     /// The id.
     pub fn as_str(&self) -> &str {
         match &self.0 {
