@@ -178,7 +178,7 @@ async fn the_jsonl_sink_takes_lines_from_many_threads_and_drops_and_counts_what_
         .events_dropped
         .with_label_values(&["jsonl", "heartbeat"])
         .get();
-    assert!(queued >= 1 && queued < 40, "queued {queued}");
+    assert!((1..40).contains(&queued), "queued {queued}");
     assert_eq!(queued as u64 + dropped, 40);
     // The writer starts late, writes what was kept, and a billing event still gets through afterwards.
     let sink = spawn_jsonl_sink(lines, JsonlTarget::from_path(&path));
