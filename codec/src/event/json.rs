@@ -270,8 +270,8 @@ pub(super) fn float(out: &mut Vec<u8>, v: f64) {
     }
 }
 
-/// Powers of ten for [`short_decimal`]'s fractional digits.
-const POW10: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+/// Powers of ten for [`short_decimal`]'s fractional digits, as doubles and as integers.
+const POW10: [(f64, u64); 4] = [(1.0, 1), (10.0, 10), (100.0, 100), (1000.0, 1000)];
 /// [`short_decimal`] handles magnitudes below this (scaled): far from where the shortest form turns to exponents,
 /// and small enough that one double's neighbours are much closer than 10^-d, so the decimal found is the only one.
 const SHORT_LIMIT: f64 = (1u64 << 40) as f64;
@@ -293,20 +293,23 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
     if !(0.001..SHORT_LIMIT).contains(&mag) {
         return false;
     }
-    for (d, pow) in POW10.iter().enumerate() {
+    for (d, &(pow, scale)) in POW10.iter().enumerate() {
         let scaled = mag * pow;
         if scaled >= SHORT_LIMIT {
             return false;
         }
-        let n = scaled.round();
-        // The decimal n / 10^d, parsed, must give back exactly this double (the division of two exact values is
-        // correctly rounded, like parsing); the first d for which it does has the fewest digits.
-        if n / pow != mag {
+        // The nearest integer is the truncation or the next one (scaled ≥ 0 and < 2^40, so both are exact as
+        // doubles; a cast instead of `round`, which is a libm call). The decimal n / 10^d, parsed, must give back
+        // exactly this double (the division of two exact values is correctly rounded, like parsing); the first d
+        // for which it does has the fewest digits.
+        let low = scaled as u64;
+        let n = if low as f64 / pow == mag {
+            low
+        } else if (low + 1) as f64 / pow == mag {
+            low + 1
+        } else {
             continue;
-        }
-        // n < 2^40: exact as an integer.
-        let n = n as u64;
-        let scale = pow.round() as u64;
+        };
         if v < 0.0 {
             out.push(b'-');
         }
@@ -338,9 +341,32 @@ fn string(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
     Ok(())
 }
 
-/// Whether serde_json would escape something in `s`: a `"`, `\` or control character.
+/// Whether serde_json would escape something in `s`: a `"`, `\` or control character. Eight bytes at a time (the
+/// "has a zero byte" bit trick, once per class), the tail byte by byte: every event has five strings to check.
 fn needs_escape(s: &[u8]) -> bool {
-    s.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20)
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    /// Some byte of `x` is zero.
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    }
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A control byte (< 0x20) is one whose top three bits are all zero.
+        let control = has_zero(x & (0xE0 * ONES));
+        let quote = has_zero(x ^ (u64::from(b'"') * ONES));
+        let backslash = has_zero(x ^ (u64::from(b'\\') * ONES));
+        if control || quote || backslash {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
 /// `s` between quotes, as it is (the caller checked it needs no escaping).
@@ -349,4 +375,26 @@ fn quoted(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     out.extend_from_slice(s);
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::needs_escape;
+
+    #[test]
+    fn the_word_at_a_time_escape_check_agrees_with_the_byte_check_at_every_position() {
+        for special in [
+            '"', '\\', '\u{0}', '\u{1f}', '\u{20}', '\u{7f}', 'é', '\n', 'A', '\u{9f}',
+        ] {
+            for len in 1..24 {
+                for at in 0..len {
+                    let s: String = (0..len)
+                        .map(|i| if i == at { special } else { 'a' })
+                        .collect();
+                    let naive = s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+                    assert_eq!(needs_escape(s.as_bytes()), naive, "{s:?}");
+                }
+            }
+        }
+    }
 }
