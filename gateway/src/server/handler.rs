@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
 
+use super::guard::ConnGuard;
 use super::proxy::ProxyHeader;
 use super::stream::ConnStream;
 use super::worker::WorkerCtx;
@@ -34,6 +35,9 @@ pub struct Connection {
     pub preread: BytesMut,
     /// The listener it came in on (name, codec, settings).
     pub listener: Arc<ResolvedListener>,
+    /// The connection's slot in the caps and its count in `chargegate_connections`: the handler's future must
+    /// keep it until the connection ends (dropping it earlier frees the slot early).
+    pub guard: ConnGuard,
 }
 
 /// Serves connections on one worker. Lives on that worker's thread, so it may hold `Rc`/`RefCell` state.
