@@ -240,7 +240,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let now_ms = ctx.clock.now_ms();
         let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
         let target = LivenessTarget {
-            conn_id,
             control: control_tx,
         };
         let liveness = Liveness::arm(
