@@ -152,9 +152,8 @@ struct Driver<S> {
     /// Bytes read and not yet decoded; `None` between frames (one word instead of an empty `BytesMut`'s four in
     /// every idle connection; the box costs an allocation per read that leaves bytes to decode).
     inbound: Option<Box<BytesMut>>,
+    /// Pending writes, and whether one failed (the socket is dead).
     outbox: Outbox,
-    /// A write failed: the socket is dead.
-    write_failed: bool,
     /// Commands and close requests (takeover, liveness, shutdown); senders are made from it when needed.
     control: ControlReceiver,
     /// The command sweep's timer, only while [`Driver::sweep_due`].
@@ -162,7 +161,10 @@ struct Driver<S> {
     /// Shared by every connection of the listener on this worker: one pointer here, not a 208 B copy.
     ctx: Arc<ConnectionContext>,
     conn_id: u64,
-    codec: Arc<dyn VendorCodec>,
+    /// Which registered codec version `conn` speaks, by the address of its registry entry (one word, not the
+    /// entry's 16 B `Arc`; only compared at login, with the version the rollout picks). The registry keeps every
+    /// registered version alive, so the address names it.
+    codec_id: usize,
     conn: Box<dyn CodecConnection>,
     pipeline: Pipeline,
     /// Created by the first command: most chargers never get one.
@@ -170,9 +172,6 @@ struct Driver<S> {
     /// The session's metadata once logged in (the registry's handle is rebuilt from it, the connection id and
     /// the control queue: three words kept for life would be two of them copies).
     session: Option<Arc<SessionMeta>>,
-    /// Water-mark transitions already reported to the observer.
-    /// Wrapping: only the difference to the gauge's count matters (a `u32` packs with `write_failed`).
-    seen_transitions: u32,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
@@ -258,17 +257,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             io,
             inbound: (!preread.is_empty()).then(|| Box::new(preread)),
             outbox: Outbox::new(OutboundGauge::new(ctx.config.water)),
-            write_failed: false,
             control,
             sweep: None,
             conn: codec.connect(),
-            codec,
+            codec_id: codec_id(&codec),
             ctx,
             conn_id,
             pipeline,
             correlator: None,
             session: None,
-            seen_transitions: 0,
         })
     }
 }
@@ -347,7 +344,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Poll::Ready(msg) = self.control.poll_recv(cx) {
             return Poll::Ready(Wake::Control(msg));
         }
-        if self.write_failed {
+        if self.outbox.failed {
             return Poll::Ready(Wake::Closed);
         }
         if !self.outbox.is_idle() {
@@ -659,11 +656,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             .codecs
             .select(self.ctx.codec_name, &login.charger_id)
         {
-            if selected.version() != self.codec.version() {
+            if codec_id(&selected) != self.codec_id {
                 tracing::info!(charger = %login.charger_id, version = selected.version(), "rollout: switching codec version");
                 self.conn = selected.connect();
                 self.pipeline.normalize.set_protocol(selected.protocol());
-                self.codec = selected;
+                self.codec_id = codec_id(&selected);
             }
         }
         if let Some(protocol) = self.conn.protocol() {
@@ -729,7 +726,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Ok(written) = self.outbox.send(bytes, class, &mut self.io) {
             self.ctx.observer.frame_out(what);
             if written.is_err() {
-                self.write_failed = true;
+                self.outbox.failed = true;
             }
         }
         self.report_water_marks();
@@ -739,9 +736,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     fn report_water_marks(&mut self) {
         // Truncated on purpose: compared by wrapping difference, never by order.
         let now = self.outbox.gauge().transitions() as u32;
-        while self.seen_transitions != now {
-            self.seen_transitions = self.seen_transitions.wrapping_add(1);
-            self.ctx.observer.water_mark(self.seen_transitions % 2 == 1);
+        while self.outbox.reported_transitions != now {
+            let seen = self.outbox.reported_transitions.wrapping_add(1);
+            self.outbox.reported_transitions = seen;
+            self.ctx.observer.water_mark(seen % 2 == 1);
         }
     }
 
@@ -789,6 +787,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.ctx.router.route(event);
         }
     }
+}
+
+/// A registered codec version's identity: the address of its registry entry.
+fn codec_id(codec: &Arc<dyn VendorCodec>) -> usize {
+    Arc::as_ptr(codec).cast::<()>() as usize
 }
 
 /// Whether upstream confirmed every billing event within [`UPSTREAM_ACK_TIMEOUT`] (boxed by the caller: it is the
