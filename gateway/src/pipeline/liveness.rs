@@ -66,20 +66,26 @@ impl WorkerClock {
     }
 }
 
-/// Per-connection liveness state.
+/// Per-connection liveness state (24 bytes: every connection holds one for life).
 pub struct Liveness {
     wheel: SharedWheel,
     key: TimerKey,
-    /// The policy's two timeouts in milliseconds (saturated): 8 bytes instead of two `Duration`s in every
-    /// connection.
+    /// The policy's two timeouts in milliseconds (saturated at 2³¹ − 1, 24 days): 8 bytes instead of two
+    /// `Duration`s in every connection.
     idle_ms: u32,
-    charging_ms: u32,
-    charging: bool,
+    /// The charging timeout in the low 31 bits, whether the connection is charging in the top bit (a separate
+    /// flag padded the state to 32 bytes).
+    charging: u32,
 }
 
-/// A timeout in milliseconds, saturated to `u32` (49 days).
+/// The top bit of [`Liveness::charging`]: the connection is charging.
+const CHARGING: u32 = 1 << 31;
+
+/// A timeout in milliseconds, saturated to 31 bits (24 days).
 fn millis(d: Duration) -> u32 {
-    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
+    u32::try_from(d.as_millis())
+        .unwrap_or(u32::MAX)
+        .min(CHARGING - 1)
 }
 
 impl Liveness {
@@ -95,8 +101,7 @@ impl Liveness {
             wheel,
             key,
             idle_ms: millis(policy.idle),
-            charging_ms: millis(policy.charging),
-            charging: false,
+            charging: millis(policy.charging),
         })
     }
 
@@ -106,8 +111,8 @@ impl Liveness {
     }
 
     fn timeout_ms(&self) -> u32 {
-        if self.charging {
-            self.charging_ms
+        if self.is_charging() {
+            self.charging & !CHARGING
         } else {
             self.idle_ms
         }
@@ -115,7 +120,15 @@ impl Liveness {
 
     /// Whether the connection is charging, as far as its frames said.
     pub fn is_charging(&self) -> bool {
-        self.charging
+        self.charging & CHARGING != 0
+    }
+
+    fn set_charging(&mut self, charging: bool) {
+        if charging {
+            self.charging |= CHARGING;
+        } else {
+            self.charging &= !CHARGING;
+        }
     }
 
     /// Moves the deadline to `now_ms + timeout`.
@@ -127,9 +140,11 @@ impl Liveness {
     fn observe(&mut self, frame: &DecodedFrame) {
         for obs in &frame.observations {
             match &obs.body {
-                EventBody::SessionStarted(_) => self.charging = true,
-                EventBody::SessionStopped(_) | EventBody::Transaction(_) => self.charging = false,
-                EventBody::Status(s) => self.charging = s.status == ConnectorStatus::Charging,
+                EventBody::SessionStarted(_) => self.set_charging(true),
+                EventBody::SessionStopped(_) | EventBody::Transaction(_) => {
+                    self.set_charging(false)
+                }
+                EventBody::Status(s) => self.set_charging(s.status == ConnectorStatus::Charging),
                 _ => {}
             }
         }
