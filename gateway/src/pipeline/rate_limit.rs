@@ -4,6 +4,8 @@
 //! `abuse_windows` consecutive one-second windows is closed with reason `rate_limit`. Arithmetic is in integer
 //! milli-tokens so refills are exact and nothing can overflow.
 
+use std::sync::{Mutex, PoisonError};
+
 use chargegate_codec::plugin::DecodedFrame;
 
 use super::{CloseReason, Layer, Verdict};
@@ -73,10 +75,11 @@ impl TokenBucket {
     }
 }
 
-/// Per-connection rate limiter (64 bytes: every connection holds one for life).
+/// Per-connection rate limiter (56 bytes: every connection holds one for life).
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
-    config: RateLimitConfig,
+    /// Shared by every limiter with the same limits (see [`intern`]): a pointer, not a 20 B copy each.
+    config: &'static RateLimitConfig,
     frames: TokenBucket,
     bytes: TokenBucket,
     /// When both buckets were last refilled.
@@ -93,7 +96,7 @@ impl RateLimiter {
     /// A limiter with full buckets at `now_ms`.
     pub fn new(config: RateLimitConfig, now_ms: u64) -> Self {
         RateLimiter {
-            config,
+            config: intern(config),
             frames: TokenBucket::new(config.frame_burst),
             bytes: TokenBucket::new(config.byte_burst),
             last_ms: now_ms,
@@ -112,7 +115,7 @@ impl RateLimiter {
     /// Accounts one frame of `len` bytes.
     pub fn check(&mut self, len: usize, now_ms: u64) -> Verdict {
         self.roll_window(now_ms);
-        let c = self.config;
+        let c = *self.config;
         let elapsed = now_ms.saturating_sub(self.last_ms);
         self.last_ms = self.last_ms.max(now_ms);
         self.frames.refill(c.frames_per_sec, c.frame_burst, elapsed);
@@ -148,6 +151,20 @@ impl RateLimiter {
             .window_start_ms
             .saturating_add(whole_windows.saturating_mul(WINDOW_MS));
     }
+}
+
+/// The one shared copy of `config`. A process sees a handful of distinct limits (one per listener setting, a few
+/// more in tests), so each distinct value is allocated once, for the life of the process, and never freed: the
+/// memory is bounded by the number of distinct configurations, not by connections.
+fn intern(config: RateLimitConfig) -> &'static RateLimitConfig {
+    static INTERNED: Mutex<Vec<&'static RateLimitConfig>> = Mutex::new(Vec::new());
+    let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = interned.iter().find(|c| ***c == config) {
+        return found;
+    }
+    let leaked: &'static RateLimitConfig = Box::leak(Box::new(config));
+    interned.push(leaked);
+    leaked
 }
 
 /// A bucket's capacity in milli-tokens (at least one token).
