@@ -276,13 +276,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     #[allow(clippy::manual_async_fn)]
     fn serve(mut self) -> impl Future<Output = CloseReason> {
         // Borrowed inside the block, never moved: a moved driver would be stored twice (the captured value and
-        // the local it moved into).
+        // the local it moved into); and no `&mut` local either (it would be kept next to the driver for life).
         async move {
-            let driver = &mut self;
-            let (reason, detected_ms) = driver.run().await;
-            driver.finish(reason, detected_ms);
+            let (reason, detected_ms) = self.run().await;
+            self.finish(reason, detected_ms);
             // Boxed: its timers would otherwise size every connection's future for life.
-            Box::pin(driver.close_socket()).await;
+            Box::pin(self.close_socket()).await;
             reason
         }
     }
@@ -290,22 +289,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Serves until the connection should end; returns why, and when the liveness wheel detected the silence
     /// (Unix ms) if that is why (the `offline` event carries the moment of detection).
     async fn run(&mut self) -> (CloseReason, Option<u64>) {
-        if self.inbound.is_some() {
-            if let Some(reason) = self.drain().await {
-                return (reason, None);
-            }
-        }
-        // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up after
-        // that finds the token cancelled here.
-        if self.ctx.shutdown.is_cancelled() {
-            return (CloseReason::Shutdown, None);
-        }
+        // The first turn handles bytes read before the connection started (after a PROXY header), if any.
+        let mut wake = Wake::Read { full: false };
+        let mut started = false;
         loop {
-            let wake = poll_fn(|cx| self.poll_wake(cx)).await;
             match wake {
                 Wake::Read { full } => {
-                    if let Some(reason) = self.drain().await {
-                        return (reason, None);
+                    // Each frame is handled in its own box, awaited right here: a frame's state (the frame, its
+                    // events, a login or billing-ack await) must not size every idle connection's future for
+                    // life, and nothing else is held across the await (the buffer stays in the driver).
+                    loop {
+                        let handled = match self.next_frame() {
+                            Ok(Some(frame)) => Box::pin(self.frame(frame)),
+                            Ok(None) => break,
+                            Err(reason) => return (reason, None),
+                        };
+                        if let Some(reason) = handled.await {
+                            return (reason, None);
+                        }
                     }
                     if full {
                         // A socket that always has bytes (a flood, a 64 MiB length field being discarded) would
@@ -335,6 +336,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                 }
             }
+            if !started {
+                started = true;
+                // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up
+                // after that finds the token cancelled here.
+                if self.ctx.shutdown.is_cancelled() {
+                    return (CloseReason::Shutdown, None);
+                }
+            }
+            wake = poll_fn(|cx| self.poll_wake(cx)).await;
         }
     }
 
@@ -443,23 +453,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             CloseReason::AuthTimeout
         } else {
             reason
-        }
-    }
-
-    /// Decodes and handles every whole frame buffered; the buffer is given back (no allocation) once empty.
-    async fn drain(&mut self) -> Option<CloseReason> {
-        loop {
-            // Boxed, and the decoded frame lives only inside that box: a frame's state (the frame, its events,
-            // a login or billing-ack await) must not size every idle connection's future for life. Nothing else
-            // is held across the await (the buffer stays in the driver), so this future is a pointer or two.
-            let handled = match self.next_frame() {
-                Ok(Some(frame)) => Box::pin(self.frame(frame)),
-                Ok(None) => return None,
-                Err(reason) => return Some(reason),
-            };
-            if let Some(reason) = handled.await {
-                return Some(reason);
-            }
         }
     }
 
