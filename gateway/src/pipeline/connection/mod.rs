@@ -147,6 +147,15 @@ enum Wake {
     Sweep,
 }
 
+/// What a connection keeps only while commands are in flight (or its protocol session is still to be established).
+#[derive(Default)]
+struct CommandState {
+    /// Commands sent and waiting for their replies, and those held behind them.
+    correlator: Correlator,
+    /// The command sweep's timer, only while [`Driver::sweep_due`].
+    sweep: Option<Pin<Box<Sleep>>>,
+}
+
 struct Driver<S> {
     io: S,
     /// Bytes read and not yet decoded; `None` between frames (one word instead of an empty `BytesMut`'s four in
@@ -156,8 +165,6 @@ struct Driver<S> {
     outbox: Outbox,
     /// Commands and close requests (takeover, liveness, shutdown); senders are made from it when needed.
     control: ControlReceiver,
-    /// The command sweep's timer, only while [`Driver::sweep_due`].
-    sweep: Option<Pin<Box<Sleep>>>,
     /// Shared by every connection of the listener on this worker: one pointer here, not a 208 B copy.
     ctx: Arc<ConnectionContext>,
     conn_id: u64,
@@ -167,8 +174,9 @@ struct Driver<S> {
     codec_id: usize,
     conn: Box<dyn CodecConnection>,
     pipeline: Pipeline,
-    /// Created by the first command: most chargers never get one.
-    correlator: Option<Box<Correlator>>,
+    /// Commands in flight and the sweep's timer, created by the first command (or, for a protocol session still to
+    /// be established, the first sweep): most chargers never need them, and one word here is all they cost.
+    commands: Option<Box<CommandState>>,
     /// The session's metadata once logged in (the registry's handle is rebuilt from it, the connection id and
     /// the control queue: three words kept for life would be two of them copies).
     session: Option<Arc<SessionMeta>>,
@@ -258,13 +266,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             inbound: (!preread.is_empty()).then(|| Box::new(preread)),
             outbox: Outbox::new(OutboundGauge::new(ctx.config.water)),
             control,
-            sweep: None,
             conn: codec.connect(),
             codec_id: codec_id(&codec),
             ctx,
             conn_id,
             pipeline,
-            correlator: None,
+            commands: None,
             session: None,
         })
     }
@@ -324,8 +331,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     return (self.close_reason(CloseReason::LivenessTimeout), Some(at_ms));
                 }
                 Wake::Sweep => {
-                    let expired = match &mut self.correlator {
-                        Some(c) => c.expire(Instant::now()),
+                    let expired = match &mut self.commands {
+                        Some(commands) => commands.correlator.expire(Instant::now()),
                         None => Vec::new(),
                     };
                     for bytes in expired {
@@ -368,17 +375,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return Poll::Ready(read);
         }
         if self.sweep_due() {
-            let sleep = self
+            let commands = self.commands.get_or_insert_with(Box::default);
+            let sleep = commands
                 .sweep
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep(COMMAND_SWEEP)));
             if sleep.as_mut().poll(cx).is_ready() {
-                self.sweep = None;
+                commands.sweep = None;
                 return Poll::Ready(Wake::Sweep);
             }
-        } else {
+        } else if let Some(commands) = &mut self.commands {
             // Only while there is something to sweep: an idle charger's task must not wake every second
             // (10,000 idle connections made 10,000 wake-ups/s, ten times their heartbeats).
-            self.sweep = None;
+            commands.sweep = None;
         }
         Poll::Pending
     }
@@ -422,9 +430,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Whether the 1 s sweep has work: commands outstanding or held, or a protocol session still to be established
     /// (its login deadline). Water-mark returns are reported where the task itself drains the outbox.
     fn sweep_due(&self) -> bool {
-        self.correlator
+        self.commands
             .as_ref()
-            .is_some_and(|c| c.outstanding() + c.held() > 0)
+            .is_some_and(|b| b.correlator.outstanding() + b.correlator.held() > 0)
             || !self.conn.ready()
     }
 
@@ -573,8 +581,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 self.ctx.router.protocol_message(charger, text);
             }
         }
-        if let (Some(key), Some(correlator)) = (&frame.correlation, &mut self.correlator) {
-            let (answered, next) = correlator.on_reply(key);
+        if let (Some(key), Some(commands)) = (&frame.correlation, &mut self.commands) {
+            let (answered, next) = commands.correlator.on_reply(key);
             if let Some(in_flight) = answered {
                 let result = self.conn.command_result(&in_flight.queued.command, &frame);
                 in_flight.complete(result);
@@ -707,8 +715,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return;
             }
         };
-        let correlator = self.correlator.get_or_insert_with(Box::default);
-        if let Submit::Write(bytes) = correlator.submit(encoded, queued) {
+        let commands = self.commands.get_or_insert_with(Box::default);
+        if let Submit::Write(bytes) = commands.correlator.submit(encoded, queued) {
             self.send(bytes, WriteClass::Normal, Outbound::Command);
         }
     }
@@ -757,8 +765,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 "connection closed"
             );
         }
-        if let Some(correlator) = &mut self.correlator {
-            correlator.fail_all();
+        if let Some(commands) = &mut self.commands {
+            commands.correlator.fail_all();
         }
         self.report_water_marks();
         self.ctx.observer.closed(reason);
