@@ -134,7 +134,7 @@ fn cuts(stream_len: usize, picks: &[Index]) -> Vec<usize> {
 
 /// The counters agree with the items yielded.
 fn assert_stats_match(events: &[FrameEvent], stats: FrameStats) {
-    let count = |kind: &str| events.iter().filter(|e| e.kind() == kind).count() as u64;
+    let count = |kind: &str| events.iter().filter(|e| e.kind() == kind).count() as u32;
     assert_eq!(stats.frames, count("frame"));
     assert_eq!(stats.crc_errors, count("crc_mismatch"));
     assert_eq!(stats.too_long, count("too_long"));
@@ -147,7 +147,7 @@ fn assert_stats_match(events: &[FrameEvent], stats: FrameStats) {
             _ => 0,
         })
         .sum();
-    assert_eq!(stats.garbage_bytes, garbage as u64);
+    assert_eq!(stats.garbage_bytes, garbage as u32);
     let swapped = events
         .iter()
         .filter(|e| {
@@ -159,7 +159,7 @@ fn assert_stats_match(events: &[FrameEvent], stats: FrameStats) {
                 }
             )
         })
-        .count() as u64;
+        .count() as u32;
     assert_eq!(stats.swapped_crc, swapped);
 }
 

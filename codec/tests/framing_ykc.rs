@@ -162,10 +162,10 @@ fn a_crc_error_storm_does_not_stop_the_stream() {
     assert_eq!(
         d.stats(),
         FrameStats {
-            frames: 2 * ROUNDS as u64,
-            garbage_bytes: 15 * ROUNDS as u64,
-            crc_errors: ROUNDS as u64,
-            swapped_crc: ROUNDS as u64,
+            frames: 2 * ROUNDS as u32,
+            garbage_bytes: 15 * ROUNDS as u32,
+            crc_errors: ROUNDS as u32,
+            swapped_crc: ROUNDS as u32,
             ..FrameStats::default()
         }
     );

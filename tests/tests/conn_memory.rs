@@ -166,8 +166,9 @@ async fn an_idle_logged_in_charger_costs_little_heap() {
     let _ = per_conn("accepted", &base, &accepted);
     let _ = per_conn("accepted → logged in", &accepted, &logged_in);
     let total = per_conn("logged in and idle, total", &base, &logged_in);
-    // Loose guard (the debug build's futures are bigger than release): a per-connection buffer creeping back
-    // (8 KiB read buffer, a retained outbox) shows up as several KiB.
-    assert!(total < 4_096, "an idle charger holds {total} B of heap");
+    // Loose guard (the debug build's futures are bigger than release; 1,380 B in a debug build on 2026-11-24): a
+    // per-connection buffer creeping back (8 KiB read buffer, a retained outbox) or a task or future that doubles
+    // shows up well above 2 KiB.
+    assert!(total < 2_048, "an idle charger holds {total} B of heap");
     drop(chargers);
 }

@@ -105,7 +105,10 @@ impl FrameDecoder {
     fn skip_garbage(&mut self, src: &mut BytesMut, n: usize) {
         src.advance(n);
         self.pending_garbage = self.pending_garbage.saturating_add(n);
-        self.stats.garbage_bytes = self.stats.garbage_bytes.saturating_add(n as u64);
+        self.stats.garbage_bytes = self
+            .stats
+            .garbage_bytes
+            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
     }
 
     /// Reports the garbage run that just ended, if any.
@@ -183,7 +186,7 @@ impl Decoder for FrameDecoder {
                     .start(frame_length, src, &config, &mut self.stats));
             }
             src.advance(marker_len);
-            self.stats.too_long += 1;
+            self.stats.too_long = self.stats.too_long.saturating_add(1);
             return Ok(Some(FrameEvent::TooLong {
                 frame_length,
                 max_frame_length: config.max_frame_length(),
@@ -223,7 +226,7 @@ impl Decoder for FrameDecoder {
                 return Ok(Some(self.reject(src, corruption, frame_length)))
             }
             Some(CrcCheck::Mismatch { computed, received }) => {
-                self.stats.crc_errors += 1;
+                self.stats.crc_errors = self.stats.crc_errors.saturating_add(1);
                 let bytes = if marker_len == 0 {
                     src.split_to(frame_length).freeze()
                 } else {
@@ -240,11 +243,11 @@ impl Decoder for FrameDecoder {
             }
         };
         if crc == CrcMatch::Swapped {
-            self.stats.swapped_crc += 1;
+            self.stats.swapped_crc = self.stats.swapped_crc.saturating_add(1);
         }
         src.advance(strip);
         let bytes = src.split_to(frame_length - strip).freeze();
-        self.stats.frames += 1;
+        self.stats.frames = self.stats.frames.saturating_add(1);
         Ok(Some(FrameEvent::Frame { bytes, crc }))
     }
 

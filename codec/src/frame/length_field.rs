@@ -71,7 +71,7 @@ impl Discarding {
 }
 
 fn too_long(frame_length: u64, config: &LengthFieldConfig, stats: &mut FrameStats) -> FrameEvent {
-    stats.too_long += 1;
+    stats.too_long = stats.too_long.saturating_add(1);
     FrameEvent::TooLong {
         frame_length,
         max_frame_length: config.max_frame_length(),
@@ -84,7 +84,7 @@ pub(crate) fn corrupted(
     skipped: usize,
     stats: &mut FrameStats,
 ) -> FrameEvent {
-    stats.corrupted += 1;
+    stats.corrupted = stats.corrupted.saturating_add(1);
     FrameEvent::Corrupted {
         corruption,
         skipped,
@@ -98,7 +98,7 @@ pub(crate) fn truncated(src: &mut BytesMut, stats: &mut FrameStats) -> Option<Fr
     }
     let dropped = src.len();
     src.clear();
-    stats.truncated += 1;
+    stats.truncated = stats.truncated.saturating_add(1);
     Some(FrameEvent::Truncated { dropped })
 }
 
@@ -179,7 +179,7 @@ impl Decoder for LengthFieldDecoder {
         }
         src.advance(strip);
         let bytes = src.split_to(frame_length - strip).freeze();
-        stats.frames += 1;
+        stats.frames = stats.frames.saturating_add(1);
         Ok(Some(FrameEvent::Frame {
             bytes,
             crc: CrcMatch::Unchecked,

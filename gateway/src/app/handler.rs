@@ -27,8 +27,8 @@ use crate::pipeline::rate_limit::RateLimitConfig;
 use crate::pipeline::route::EventRouter;
 use crate::pipeline::water_mark::{WaterMarkConfig, DEFAULT_ENTRY_OVERHEAD};
 use crate::server::{
-    ConnStream, Connection, ConnectionHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
-    WorkerCtx,
+    ConnGuard, ConnStream, Connection, ConnectionHandler, HandlerFactory, LocalFuture,
+    ReadDiscardHandler, WorkerCtx,
 };
 use crate::session::SessionRegistry;
 
@@ -157,6 +157,7 @@ impl ConnectionHandler for CodecHandler {
             conn.peer,
             conn_id,
             conn_ctx,
+            conn.guard,
         ))
     }
 }
@@ -226,25 +227,35 @@ impl CodecHandler {
                 return;
             };
             tracing::debug!(conn = conn_id, listener = %listener.name, codec = codec.name(), "sniff: protocol recognised");
-            serve(conn.stream, conn.preread, conn.peer, conn_id, conn_ctx).await;
+            serve(
+                conn.stream,
+                conn.preread,
+                conn.peer,
+                conn_id,
+                conn_ctx,
+                conn.guard,
+            )
+            .await;
         })
     }
 }
 
 /// Runs one connection through the pipeline. Not an `async fn`, and the peer is logged at the start, not kept
 /// for a line at the end: either would keep values next to the connection future for the connection's whole
-/// life (the driver logs how it ended, with the connection id).
+/// life (the driver logs how it ended, with the connection id). The server's `guard` is released when the
+/// connection ends.
 fn serve(
     stream: ConnStream,
     preread: BytesMut,
     peer: std::net::SocketAddr,
     conn_id: u64,
     conn_ctx: Arc<ConnectionContext>,
+    guard: ConnGuard,
 ) -> impl std::future::Future<Output = ()> {
     match start_connection(stream, preread, conn_id, conn_ctx) {
         Ok(running) => {
             tracing::debug!(conn = conn_id, %peer, "connection started");
-            Either::Left(running.map(drop))
+            Either::Left(running.map(move |_| drop(guard)))
         }
         Err(e) => {
             tracing::warn!(conn = conn_id, %peer, error = %e, "connection not started");

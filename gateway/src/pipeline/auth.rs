@@ -30,11 +30,35 @@ pub enum AuthState {
     Authenticated,
 }
 
-/// Per-connection login gate.
+/// Per-connection login gate: 8 bytes, the deadline and the state packed in one word (every connection holds one
+/// for life, and a separate state byte padded the gate to 16).
 #[derive(Debug, Clone)]
 pub struct AuthGate {
-    deadline_ms: u64,
-    state: AuthState,
+    /// The deadline (ms on the worker clock, below 2⁶²) in the low bits, the [`AuthState`] in the top two.
+    packed: u64,
+}
+
+/// Where [`AuthGate::packed`] keeps the state.
+const STATE_SHIFT: u32 = 62;
+/// The largest deadline the gate holds (later ones are this: 146 million years of worker uptime).
+const DEADLINE_MASK: u64 = (1 << STATE_SHIFT) - 1;
+
+impl AuthState {
+    fn bits(self) -> u64 {
+        match self {
+            AuthState::AwaitingLogin => 0,
+            AuthState::Deciding => 1,
+            AuthState::Authenticated => 2,
+        }
+    }
+
+    fn from_bits(bits: u64) -> Self {
+        match bits {
+            1 => AuthState::Deciding,
+            2 => AuthState::Authenticated,
+            _ => AuthState::AwaitingLogin,
+        }
+    }
 }
 
 impl AuthGate {
@@ -42,33 +66,36 @@ impl AuthGate {
     pub fn new(now_ms: u64, deadline: Duration) -> Self {
         let deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
         AuthGate {
-            deadline_ms: now_ms.saturating_add(deadline_ms),
-            state: AuthState::AwaitingLogin,
+            packed: now_ms.saturating_add(deadline_ms).min(DEADLINE_MASK),
         }
     }
 
     /// Current state.
     pub fn state(&self) -> AuthState {
-        self.state
+        AuthState::from_bits(self.packed >> STATE_SHIFT)
+    }
+
+    fn set_state(&mut self, state: AuthState) {
+        self.packed = (self.packed & DEADLINE_MASK) | (state.bits() << STATE_SHIFT);
     }
 
     /// When the login deadline falls (for arming the worker's timing wheel).
     pub fn deadline_ms(&self) -> u64 {
-        self.deadline_ms
+        self.packed & DEADLINE_MASK
     }
 
     /// Records the [`Authenticator`]'s decision.
     pub fn decide(&mut self, decision: &AuthDecision) {
-        self.state = if decision.is_accepted() {
+        self.set_state(if decision.is_accepted() {
             AuthState::Authenticated
         } else {
             AuthState::AwaitingLogin
-        };
+        });
     }
 
     /// `Some(AuthTimeout)` once the deadline has passed without a successful login.
     pub fn expired(&self, now_ms: u64) -> Option<CloseReason> {
-        (self.state != AuthState::Authenticated && now_ms >= self.deadline_ms)
+        (self.state() != AuthState::Authenticated && now_ms >= self.deadline_ms())
             .then_some(CloseReason::AuthTimeout)
     }
 }
@@ -77,14 +104,14 @@ impl Layer for AuthGate {
     const NAME: &'static str = "auth";
 
     fn on_frame(&mut self, frame: &DecodedFrame, now_ms: u64) -> Verdict {
-        if self.state == AuthState::Authenticated {
+        if self.state() == AuthState::Authenticated {
             return Verdict::Pass;
         }
         if let Some(reason) = self.expired(now_ms) {
             return Verdict::Close(reason);
         }
         if frame.login.is_some() {
-            self.state = AuthState::Deciding;
+            self.set_state(AuthState::Deciding);
             return Verdict::Pass;
         }
         Verdict::Refuse

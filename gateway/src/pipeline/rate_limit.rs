@@ -4,6 +4,8 @@
 //! `abuse_windows` consecutive one-second windows is closed with reason `rate_limit`. Arithmetic is in integer
 //! milli-tokens so refills are exact and nothing can overflow.
 
+use std::sync::{Mutex, PoisonError};
+
 use chargegate_codec::plugin::DecodedFrame;
 
 use super::{CloseReason, Layer, Verdict};
@@ -42,26 +44,23 @@ impl Default for RateLimitConfig {
 }
 
 /// A token bucket refilled continuously at a rate up to a burst. The rate and burst are read from the config at
-/// each refill rather than copied into every connection's buckets (an idle connection keeps only this state).
+/// each refill rather than copied into every connection's buckets, and the time of the last refill is the
+/// limiter's (both buckets refill together): an idle connection keeps only the tokens.
 #[derive(Debug, Clone)]
 struct TokenBucket {
     milli_tokens: u64,
-    last_ms: u64,
 }
 
 impl TokenBucket {
-    fn new(burst: u32, now_ms: u64) -> Self {
+    fn new(burst: u32) -> Self {
         TokenBucket {
             milli_tokens: capacity(burst),
-            last_ms: now_ms,
         }
     }
 
-    fn refill(&mut self, rate_per_sec: u32, burst: u32, now_ms: u64) {
-        let elapsed = now_ms.saturating_sub(self.last_ms);
-        self.last_ms = self.last_ms.max(now_ms);
+    fn refill(&mut self, rate_per_sec: u32, burst: u32, elapsed_ms: u64) {
         // rate tokens/s = rate milli-tokens/ms.
-        let added = elapsed.saturating_mul(u64::from(rate_per_sec));
+        let added = elapsed_ms.saturating_mul(u64::from(rate_per_sec));
         self.milli_tokens = self.milli_tokens.saturating_add(added).min(capacity(burst));
     }
 
@@ -76,51 +75,59 @@ impl TokenBucket {
     }
 }
 
-/// Per-connection rate limiter.
+/// Per-connection rate limiter (56 bytes: every connection holds one for life).
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
-    config: RateLimitConfig,
+    /// Shared by every limiter with the same limits (see [`intern`]): a pointer, not a 20 B copy each.
+    config: &'static RateLimitConfig,
     frames: TokenBucket,
     bytes: TokenBucket,
+    /// When both buckets were last refilled.
+    last_ms: u64,
     window_start_ms: u64,
-    dropped_in_window: u32,
     abusive_windows: u32,
-    dropped: u64,
+    /// Frames dropped so far, saturating (for metrics).
+    dropped: u32,
+    /// Whether the current window dropped a frame.
+    dropped_in_window: bool,
 }
 
 impl RateLimiter {
     /// A limiter with full buckets at `now_ms`.
     pub fn new(config: RateLimitConfig, now_ms: u64) -> Self {
         RateLimiter {
-            config,
-            frames: TokenBucket::new(config.frame_burst, now_ms),
-            bytes: TokenBucket::new(config.byte_burst, now_ms),
+            config: intern(config),
+            frames: TokenBucket::new(config.frame_burst),
+            bytes: TokenBucket::new(config.byte_burst),
+            last_ms: now_ms,
             window_start_ms: now_ms,
-            dropped_in_window: 0,
             abusive_windows: 0,
             dropped: 0,
+            dropped_in_window: false,
         }
     }
 
     /// Frames dropped so far (for metrics).
     pub fn dropped(&self) -> u64 {
-        self.dropped
+        u64::from(self.dropped)
     }
 
     /// Accounts one frame of `len` bytes.
     pub fn check(&mut self, len: usize, now_ms: u64) -> Verdict {
         self.roll_window(now_ms);
-        let c = self.config;
-        self.frames.refill(c.frames_per_sec, c.frame_burst, now_ms);
-        self.bytes.refill(c.bytes_per_sec, c.byte_burst, now_ms);
+        let c = *self.config;
+        let elapsed = now_ms.saturating_sub(self.last_ms);
+        self.last_ms = self.last_ms.max(now_ms);
+        self.frames.refill(c.frames_per_sec, c.frame_burst, elapsed);
+        self.bytes.refill(c.bytes_per_sec, c.byte_burst, elapsed);
         let len = u64::try_from(len).unwrap_or(u64::MAX);
         if self.frames.has(1) && self.bytes.has(len) {
             self.frames.take(1);
             self.bytes.take(len);
             return Verdict::Pass;
         }
-        self.dropped += 1;
-        self.dropped_in_window = self.dropped_in_window.saturating_add(1);
+        self.dropped = self.dropped.saturating_add(1);
+        self.dropped_in_window = true;
         if self.config.abuse_windows > 0 && self.abusive_windows + 1 >= self.config.abuse_windows {
             return Verdict::Close(CloseReason::RateLimit);
         }
@@ -134,16 +141,30 @@ impl RateLimiter {
         }
         let whole_windows = elapsed / WINDOW_MS;
         // A window with drops extends the streak only if it is the one right before the current window.
-        if self.dropped_in_window > 0 && whole_windows == 1 {
+        if self.dropped_in_window && whole_windows == 1 {
             self.abusive_windows = self.abusive_windows.saturating_add(1);
         } else {
             self.abusive_windows = 0;
         }
-        self.dropped_in_window = 0;
+        self.dropped_in_window = false;
         self.window_start_ms = self
             .window_start_ms
             .saturating_add(whole_windows.saturating_mul(WINDOW_MS));
     }
+}
+
+/// The one shared copy of `config`. A process sees a handful of distinct limits (one per listener setting, a few
+/// more in tests), so each distinct value is allocated once, for the life of the process, and never freed: the
+/// memory is bounded by the number of distinct configurations, not by connections.
+fn intern(config: RateLimitConfig) -> &'static RateLimitConfig {
+    static INTERNED: Mutex<Vec<&'static RateLimitConfig>> = Mutex::new(Vec::new());
+    let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = interned.iter().find(|c| ***c == config) {
+        return found;
+    }
+    let leaked: &'static RateLimitConfig = Box::leak(Box::new(config));
+    interned.push(leaked);
+    leaked
 }
 
 /// A bucket's capacity in milli-tokens (at least one token).

@@ -23,10 +23,7 @@ fn pipeline(rate: RateLimitConfig) -> (Pipeline, SharedWheel) {
         idle: Duration::from_secs(30),
         charging: Duration::from_secs(30),
     };
-    let target = LivenessTarget {
-        conn_id: 7,
-        control: tx,
-    };
+    let target = LivenessTarget { control: tx };
     let liveness = Liveness::arm(wheel.clone(), target, policy, auth.deadline_ms()).unwrap();
     let p = Pipeline {
         auth,

@@ -9,7 +9,7 @@
 //!
 //! The gauge is shared (`Arc`) between the connection's writer and whoever queues onto it, hence atomics.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Charger links in production ran well with these (the brief §4); Netty's defaults are 32 / 64 KiB.
 pub const DEFAULT_HIGH_WATER_MARK: usize = 128 * 1024;
@@ -63,31 +63,42 @@ pub trait OutboundLayer {
 }
 
 /// Pending outbound bytes of one connection with hysteresis between the marks.
+///
+/// Every connection holds one for life, so it is kept to 28 bytes: the marks and counters are `u32` (a mark of
+/// 4 GiB or more is taken as 4 GiB; pending bytes above that, which the marks refuse long before, saturate).
 #[derive(Debug)]
 pub struct OutboundGauge {
-    config: WaterMarkConfig,
-    pending: AtomicUsize,
+    high: u32,
+    low: u32,
+    entry_overhead: u32,
+    pending: AtomicU32,
+    transitions: AtomicU32,
+    refused: AtomicU32,
     unwritable: AtomicBool,
-    transitions: AtomicU64,
-    refused: AtomicU64,
+}
+
+/// `n` as a `u32`, saturating.
+fn narrow(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl OutboundGauge {
     /// An empty, writable gauge. A `low` above `high` is lowered to `high`.
-    pub fn new(mut config: WaterMarkConfig) -> Self {
-        config.low = config.low.min(config.high);
+    pub fn new(config: WaterMarkConfig) -> Self {
         OutboundGauge {
-            config,
-            pending: AtomicUsize::new(0),
+            high: narrow(config.high),
+            low: narrow(config.low.min(config.high)),
+            entry_overhead: narrow(config.entry_overhead),
+            pending: AtomicU32::new(0),
+            transitions: AtomicU32::new(0),
+            refused: AtomicU32::new(0),
             unwritable: AtomicBool::new(false),
-            transitions: AtomicU64::new(0),
-            refused: AtomicU64::new(0),
         }
     }
 
     /// Bytes (with overhead) queued and not yet written.
     pub fn pending(&self) -> usize {
-        self.pending.load(Ordering::Acquire)
+        self.pending.load(Ordering::Acquire) as usize
     }
 
     /// Netty's `isWritable()`.
@@ -95,14 +106,14 @@ impl OutboundGauge {
         !self.unwritable.load(Ordering::Acquire)
     }
 
-    /// Writable ↔ unwritable transitions so far (Netty's `channelWritabilityChanged` count).
+    /// Writable ↔ unwritable transitions so far (Netty's `channelWritabilityChanged` count), wrapping at 2³².
     pub fn transitions(&self) -> u64 {
-        self.transitions.load(Ordering::Relaxed)
+        u64::from(self.transitions.load(Ordering::Relaxed))
     }
 
-    /// Non-critical writes refused so far.
+    /// Non-critical writes refused so far (saturating at 2³² − 1).
     pub fn refused(&self) -> u64 {
-        self.refused.load(Ordering::Relaxed)
+        u64::from(self.refused.load(Ordering::Relaxed))
     }
 
     /// The writer wrote (or dropped) a write of `len` bytes that was admitted earlier.
@@ -115,7 +126,7 @@ impl OutboundGauge {
             })
             .unwrap_or(0);
         let after = before.saturating_sub(charge);
-        if after < self.config.low
+        if after < self.low
             && self
                 .unwritable
                 .compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire)
@@ -125,15 +136,19 @@ impl OutboundGauge {
         }
     }
 
-    fn charge(&self, len: usize) -> usize {
-        len.saturating_add(self.config.entry_overhead)
+    fn charge(&self, len: usize) -> u32 {
+        narrow(len).saturating_add(self.entry_overhead)
     }
 }
 
 impl OutboundLayer for OutboundGauge {
     fn admit(&self, len: usize, class: WriteClass) -> Result<(), Busy> {
         if class == WriteClass::Normal && !self.is_writable() {
-            self.refused.fetch_add(1, Ordering::Relaxed);
+            let _ = self
+                .refused
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
+                    Some(r.saturating_add(1))
+                });
             return Err(Busy {
                 pending: self.pending(),
             });
@@ -145,7 +160,7 @@ impl OutboundLayer for OutboundGauge {
                 Some(p.saturating_add(charge))
             })
             .unwrap_or(0);
-        if before.saturating_add(charge) > self.config.high
+        if before.saturating_add(charge) > self.high
             && self
                 .unwritable
                 .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
 
+use super::guard::ConnGuard;
 use super::proxy::ProxyHeader;
 use super::stream::ConnStream;
 use super::worker::WorkerCtx;
@@ -34,6 +35,9 @@ pub struct Connection {
     pub preread: BytesMut,
     /// The listener it came in on (name, codec, settings).
     pub listener: Arc<ResolvedListener>,
+    /// The connection's slot in the caps and its count in `chargegate_connections`: the handler's future must
+    /// keep it until the connection ends (dropping it earlier frees the slot early).
+    pub guard: ConnGuard,
 }
 
 /// Serves connections on one worker. Lives on that worker's thread, so it may hold `Rc`/`RefCell` state.
@@ -76,14 +80,21 @@ where
 pub struct ReadDiscardHandler;
 
 impl ConnectionHandler for ReadDiscardHandler {
-    fn handle(&self, mut conn: Connection, ctx: Rc<WorkerCtx>) -> LocalFuture {
+    fn handle(&self, conn: Connection, ctx: Rc<WorkerCtx>) -> LocalFuture {
         Box::pin(async move {
+            // Bound by name so the block owns the guard (an async block captures only the fields it uses): the
+            // connection's slot and gauge are released when it ends, not when it starts.
+            let Connection {
+                mut stream,
+                guard: _guard,
+                ..
+            } = conn;
             let mut buf = BytesMut::with_capacity(ctx.config.limits.read_buffer_bytes);
             loop {
                 buf.clear();
                 tokio::select! {
                     _ = ctx.shutdown.cancelled() => break,
-                    r = conn.stream.read_buf(&mut buf) => match r {
+                    r = stream.read_buf(&mut buf) => match r {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {}
                     },

@@ -81,7 +81,19 @@ pub struct ConnectionLimiter {
     max_total: usize,
     max_per_ip: usize,
     total: AtomicUsize,
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Keyed by [`peer_key`]: an IPv4 peer and its IPv4-mapped IPv6 form are one peer, as in [`PeerFilter`].
+    per_ip: Mutex<HashMap<PeerKey, usize>>,
+}
+
+/// A peer address as 16 bytes (IPv4 as its IPv4-mapped IPv6 form): what a permit keeps for life, 16 B instead of
+/// an `IpAddr`'s 17 (which padded every permit to 32 B).
+type PeerKey = [u8; 16];
+
+fn peer_key(ip: IpAddr) -> PeerKey {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
 }
 
 impl ConnectionLimiter {
@@ -105,6 +117,7 @@ impl ConnectionLimiter {
         if self.total.load(Ordering::Acquire) >= self.max_total {
             return Err(Refusal::TotalCap);
         }
+        let ip = peer_key(ip);
         if self.max_per_ip > 0 {
             let mut map = self.per_ip.lock().unwrap_or_else(PoisonError::into_inner);
             let n = map.entry(ip).or_insert(0);
@@ -120,7 +133,7 @@ impl ConnectionLimiter {
         })
     }
 
-    fn release(&self, ip: IpAddr) {
+    fn release(&self, ip: PeerKey) {
         self.total.fetch_sub(1, Ordering::AcqRel);
         if self.max_per_ip > 0 {
             let mut map = self.per_ip.lock().unwrap_or_else(PoisonError::into_inner);
@@ -138,7 +151,7 @@ impl ConnectionLimiter {
 #[derive(Debug)]
 pub struct ConnPermit {
     limiter: Arc<ConnectionLimiter>,
-    ip: IpAddr,
+    ip: PeerKey,
 }
 
 impl Drop for ConnPermit {

@@ -6,6 +6,7 @@
 mod acceptor;
 mod fdlimit;
 mod gateway;
+mod guard;
 mod handler;
 pub mod limits;
 pub mod proxy;
@@ -16,6 +17,7 @@ mod worker;
 
 pub use fdlimit::{raise_nofile_limit, FdLimit, FD_RESERVE};
 pub use gateway::{BusSubscriber, Gateway, GatewayParts, HandlerBuilder};
+pub use guard::ConnGuard;
 pub use handler::{
     Connection, ConnectionHandler, FnHandler, HandlerFactory, LocalFuture, ReadDiscardHandler,
 };

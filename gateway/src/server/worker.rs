@@ -9,12 +9,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures_util::FutureExt;
 use tokio::sync::mpsc;
 use tokio::task::LocalSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::guard::ConnGuard;
 use super::handler::{Connection, HandlerFactory};
 use super::limits::{ConnPermit, Refusal};
 use super::proxy;
@@ -189,26 +189,18 @@ impl WorkerSeed {
             } = incoming;
             let metrics = ctx.metrics.connection(&listener.name, ctx.id);
             metrics.opened();
-            // Two stages chained, not one `async` block: a block would keep the accepted socket, the peer, the
-            // listener and the TLS acceptor (and the boxed PROXY/TLS step) in this task for the connection's
-            // whole life; `then` drops the first stage before the connection runs, so the task holds only what
-            // the second stage needs (the task cell is the largest allocation of an idle charger after its
-            // connection future).
-            let prepare_ctx = Rc::clone(&ctx);
-            let prepared =
-                Box::pin(async move { prepare(stream, peer, listener, tls, &prepare_ctx).await });
-            tracker.spawn_local(prepared.then(move |conn| {
-                // The connection's future is built here, outside the async block, so the block keeps only it
-                // (a boxed future), the metrics handles and the permit — not the `Connection` it consumed.
-                let running = conn.map(|conn| handler.handle(conn, ctx));
-                async move {
-                    if let Some(running) = running {
-                        running.await;
-                    }
-                    metrics.closed();
-                    drop(permit);
+            let guard = ConnGuard::new(metrics.open, permit);
+            // Two tasks: the first registers the socket and reads a PROXY header or a TLS handshake (a large
+            // future, for a moment); the second is the connection's own boxed future and nothing else. One task
+            // chaining both kept the first stage's room and the caps' guard next to the boxed future, and tokio
+            // aligns a task to 128 B: 256 B per idle charger instead of 128 (the guard now travels inside the
+            // `Connection`, into the handler's future).
+            let running = tracker.clone();
+            tracker.spawn_local(async move {
+                if let Some(conn) = prepare(stream, peer, listener, tls, guard, &ctx).await {
+                    running.spawn_local(handler.handle(conn, ctx));
                 }
-            }));
+            });
             // One new connection at a time: the yield lets the worker poll its sockets before it takes the next,
             // so a burst of accepted connections (a connect storm's admitted share) does not queue every setup
             // ahead of a connected charger's frame.
@@ -233,6 +225,7 @@ async fn prepare(
     socket_peer: std::net::SocketAddr,
     listener: Arc<ResolvedListener>,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    guard: ConnGuard,
     ctx: &WorkerCtx,
 ) -> Option<Connection> {
     let mut stream = match tokio::net::TcpStream::from_std(stream) {
@@ -282,6 +275,7 @@ async fn prepare(
         proxy,
         preread,
         listener,
+        guard,
     })
 }
 

@@ -5,7 +5,8 @@
 //! A logout removes the entry only if it still belongs to the closing connection, so a late logout of a taken-over
 //! connection never removes its successor. Commands queued while the charger was offline go out at login.
 
-use std::sync::Arc;
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 
 use chargegate_codec::event::CommandStatus;
 use dashmap::mapref::entry::Entry;
@@ -27,9 +28,41 @@ pub struct LoginOutcome {
 /// Every connected charger on this gateway instance.
 #[derive(Debug, Default)]
 pub struct SessionRegistry {
-    /// Keyed by the session metadata's own id (an `Arc<str>` clone, not a copy of the string).
-    sessions: DashMap<Arc<str>, SessionHandle>,
+    /// A set of handles found by their charger id: the handle is the key, so an entry is 24 B instead of a 16 B
+    /// id next to the 24 B handle (the table's buckets are paid for every connection, with the slack of doubling).
+    sessions: DashMap<ByCharger, ()>,
     pending: PendingQueue,
+}
+
+/// A registry entry: a session handle that hashes and compares as its charger id, so the map finds it by `&str`.
+#[derive(Debug)]
+struct ByCharger(SessionHandle);
+
+impl ByCharger {
+    fn charger(&self) -> &str {
+        &self.0.meta.charger
+    }
+}
+
+impl Hash for ByCharger {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Exactly as the `str` it borrows as (`Borrow` requires equal hashes).
+        self.charger().hash(state);
+    }
+}
+
+impl PartialEq for ByCharger {
+    fn eq(&self, other: &Self) -> bool {
+        self.charger() == other.charger()
+    }
+}
+
+impl Eq for ByCharger {}
+
+impl Borrow<str> for ByCharger {
+    fn borrow(&self) -> &str {
+        self.charger()
+    }
 }
 
 impl SessionRegistry {
@@ -44,11 +77,12 @@ impl SessionRegistry {
     /// Registers a logged-in connection, taking over any older one with the same charger id, and hands it the
     /// commands that waited for it.
     pub fn login(&self, handle: SessionHandle) -> LoginOutcome {
-        let charger = Arc::clone(&handle.meta.charger);
-        let replaced = match self.sessions.entry(Arc::clone(&charger)) {
-            Entry::Occupied(mut slot) => Some(slot.insert(handle.clone())),
+        let charger = &handle.meta.charger;
+        let replaced = match self.sessions.entry(ByCharger(handle.clone())) {
+            // The key is replaced too: it is the handle.
+            Entry::Occupied(slot) => Some(slot.replace_entry(()).0 .0),
             Entry::Vacant(slot) => {
-                slot.insert(handle.clone());
+                slot.insert(());
                 None
             }
         };
@@ -67,13 +101,13 @@ impl SessionRegistry {
     /// Removes the charger's entry if connection `conn_id` still holds it; returns whether it did.
     pub fn logout(&self, charger: &str, conn_id: u64) -> bool {
         self.sessions
-            .remove_if(charger, |_, h| h.conn_id == conn_id)
+            .remove_if(charger, |h, _| h.0.conn_id == conn_id)
             .is_some()
     }
 
     /// The handle of the connection holding `charger`, cloned out of the map.
     pub fn get(&self, charger: &str) -> Option<SessionHandle> {
-        self.sessions.get(charger).map(|h| h.clone())
+        self.sessions.get(charger).map(|h| h.key().0.clone())
     }
 
     /// Connected chargers.
@@ -88,7 +122,7 @@ impl SessionRegistry {
 
     /// Handles of every connected charger (a snapshot, for listings).
     pub fn handles(&self) -> Vec<SessionHandle> {
-        self.sessions.iter().map(|e| e.value().clone()).collect()
+        self.sessions.iter().map(|e| e.key().0.clone()).collect()
     }
 
     /// Closes every connection with `reason` (shutdown).

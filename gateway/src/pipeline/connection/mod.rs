@@ -148,32 +148,39 @@ enum Wake {
     Sweep,
 }
 
+/// What a connection keeps only while commands are in flight (or its protocol session is still to be established).
+#[derive(Default)]
+struct CommandState {
+    /// Commands sent and waiting for their replies, and those held behind them.
+    correlator: Correlator,
+    /// The command sweep's timer, only while [`Driver::sweep_due`].
+    sweep: Option<Pin<Box<Sleep>>>,
+}
+
 struct Driver<S> {
     io: S,
     /// Bytes read and not yet decoded; `None` between frames (one word instead of an empty `BytesMut`'s four in
     /// every idle connection; the box costs an allocation per read that leaves bytes to decode).
     inbound: Option<Box<BytesMut>>,
+    /// Pending writes, and whether one failed (the socket is dead).
     outbox: Outbox,
-    /// A write failed: the socket is dead.
-    write_failed: bool,
     /// Commands and close requests (takeover, liveness, shutdown); senders are made from it when needed.
     control: ControlReceiver,
-    /// The command sweep's timer, only while [`Driver::sweep_due`].
-    sweep: Option<Pin<Box<Sleep>>>,
     /// Shared by every connection of the listener on this worker: one pointer here, not a 208 B copy.
     ctx: Arc<ConnectionContext>,
     conn_id: u64,
-    codec: Arc<dyn VendorCodec>,
+    /// Which registered codec version `conn` speaks, by the address of its registry entry (one word, not the
+    /// entry's 16 B `Arc`; only compared at login, with the version the rollout picks). The registry keeps every
+    /// registered version alive, so the address names it.
+    codec_id: usize,
     conn: Box<dyn CodecConnection>,
     pipeline: Pipeline,
-    /// Created by the first command: most chargers never get one.
-    correlator: Option<Box<Correlator>>,
+    /// Commands in flight and the sweep's timer, created by the first command (or, for a protocol session still to
+    /// be established, the first sweep): most chargers never need them, and one word here is all they cost.
+    commands: Option<Box<CommandState>>,
     /// The session's metadata once logged in (the registry's handle is rebuilt from it, the connection id and
     /// the control queue: three words kept for life would be two of them copies).
     session: Option<Arc<SessionMeta>>,
-    /// Water-mark transitions already reported to the observer.
-    /// Wrapping: only the difference to the gauge's count matters (a `u32` packs with `write_failed`).
-    seen_transitions: u32,
 }
 
 /// Serves one accepted socket until it closes; returns why it closed.
@@ -241,7 +248,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         let now_ms = ctx.clock.now_ms();
         let auth = AuthGate::new(now_ms, ctx.config.login_deadline);
         let target = LivenessTarget {
-            conn_id,
             control: control_tx,
         };
         let liveness = Liveness::arm(
@@ -260,17 +266,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             io,
             inbound: (!preread.is_empty()).then(|| Box::new(preread)),
             outbox: Outbox::new(OutboundGauge::new(ctx.config.water)),
-            write_failed: false,
             control,
-            sweep: None,
             conn: codec.connect(),
-            codec,
+            codec_id: codec_id(&codec),
             ctx,
             conn_id,
             pipeline,
-            correlator: None,
+            commands: None,
             session: None,
-            seen_transitions: 0,
         })
     }
 }
@@ -281,13 +284,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     #[allow(clippy::manual_async_fn)]
     fn serve(mut self) -> impl Future<Output = CloseReason> {
         // Borrowed inside the block, never moved: a moved driver would be stored twice (the captured value and
-        // the local it moved into).
+        // the local it moved into); and no `&mut` local either (it would be kept next to the driver for life).
         async move {
-            let driver = &mut self;
-            let (reason, detected_ms) = driver.run().await;
-            driver.finish(reason, detected_ms);
+            let (reason, detected_ms) = self.run().await;
+            self.finish(reason, detected_ms);
             // Boxed: its timers would otherwise size every connection's future for life.
-            Box::pin(driver.close_socket()).await;
+            Box::pin(self.close_socket()).await;
             reason
         }
     }
@@ -295,22 +297,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Serves until the connection should end; returns why, and when the liveness wheel detected the silence
     /// (Unix ms) if that is why (the `offline` event carries the moment of detection).
     async fn run(&mut self) -> (CloseReason, Option<u64>) {
-        if self.inbound.is_some() {
-            if let Some(reason) = self.drain().await {
-                return (reason, None);
-            }
-        }
-        // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up after
-        // that finds the token cancelled here.
-        if self.ctx.shutdown.is_cancelled() {
-            return (CloseReason::Shutdown, None);
-        }
+        // The first turn handles bytes read before the connection started (after a PROXY header), if any.
+        let mut wake = Wake::Read { full: false };
+        let mut started = false;
         loop {
-            let wake = poll_fn(|cx| self.poll_wake(cx)).await;
             match wake {
                 Wake::Read { full } => {
-                    if let Some(reason) = self.drain().await {
-                        return (reason, None);
+                    // Each frame is handled in its own box, awaited right here: a frame's state (the frame, its
+                    // events, a login or billing-ack await) must not size every idle connection's future for
+                    // life, and nothing else is held across the await (the buffer stays in the driver).
+                    loop {
+                        // Frames that await nothing (nearly all) are handled in place by `drain_now`; it
+                        // returns the first one that does.
+                        let handled = match self.drain_now() {
+                            Ok(Some(frame)) => Box::pin(self.frame(frame)),
+                            Ok(None) => break,
+                            Err(reason) => return (reason, None),
+                        };
+                        if let Some(reason) = handled.await {
+                            return (reason, None);
+                        }
                     }
                     if full {
                         // A socket that always has bytes (a flood, a 64 MiB length field being discarded) would
@@ -328,8 +334,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     return (self.close_reason(CloseReason::LivenessTimeout), Some(at_ms));
                 }
                 Wake::Sweep => {
-                    let expired = match &mut self.correlator {
-                        Some(c) => c.expire(Instant::now()),
+                    let expired = match &mut self.commands {
+                        Some(commands) => commands.correlator.expire(Instant::now()),
                         None => Vec::new(),
                     };
                     for bytes in expired {
@@ -340,6 +346,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                 }
             }
+            if !started {
+                started = true;
+                // Shutdown arrives through the control queue (the wheel tells every connection in it); one set up
+                // after that finds the token cancelled here.
+                if self.ctx.shutdown.is_cancelled() {
+                    return (CloseReason::Shutdown, None);
+                }
+            }
+            wake = poll_fn(|cx| self.poll_wake(cx)).await;
         }
     }
 
@@ -349,7 +364,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Poll::Ready(msg) = self.control.poll_recv(cx) {
             return Poll::Ready(Wake::Control(msg));
         }
-        if self.write_failed {
+        if self.outbox.failed {
             return Poll::Ready(Wake::Closed);
         }
         if !self.outbox.is_idle() {
@@ -363,17 +378,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             return Poll::Ready(read);
         }
         if self.sweep_due() {
-            let sleep = self
+            let commands = self.commands.get_or_insert_with(Box::default);
+            let sleep = commands
                 .sweep
                 .get_or_insert_with(|| Box::pin(tokio::time::sleep(COMMAND_SWEEP)));
             if sleep.as_mut().poll(cx).is_ready() {
-                self.sweep = None;
+                commands.sweep = None;
                 return Poll::Ready(Wake::Sweep);
             }
-        } else {
+        } else if let Some(commands) = &mut self.commands {
             // Only while there is something to sweep: an idle charger's task must not wake every second
             // (10,000 idle connections made 10,000 wake-ups/s, ten times their heartbeats).
-            self.sweep = None;
+            commands.sweep = None;
         }
         Poll::Pending
     }
@@ -417,9 +433,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Whether the 1 s sweep has work: commands outstanding or held, or a protocol session still to be established
     /// (its login deadline). Water-mark returns are reported where the task itself drains the outbox.
     fn sweep_due(&self) -> bool {
-        self.correlator
+        self.commands
             .as_ref()
-            .is_some_and(|c| c.outstanding() + c.held() > 0)
+            .is_some_and(|b| b.correlator.outstanding() + b.correlator.held() > 0)
             || !self.conn.ready()
     }
 
@@ -448,26 +464,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             CloseReason::AuthTimeout
         } else {
             reason
-        }
-    }
-
-    /// Decodes and handles every whole frame buffered; the buffer is given back (no allocation) once empty.
-    async fn drain(&mut self) -> Option<CloseReason> {
-        loop {
-            // A frame that needs no await (telemetry, heartbeats: nearly all of them) is handled in place by
-            // `drain_now`. One that does (a login, a billing record whose ack waits for the upstream) is handled
-            // in a boxed future, and the decoded frame lives only inside that box: a frame's state (the frame,
-            // its events, a login or billing-ack await) must not size every idle connection's future for life.
-            // Nothing else is held across the await (the buffer stays in the driver), so this future is a
-            // pointer or two.
-            let handled = match self.drain_now() {
-                Ok(Some(frame)) => Box::pin(self.frame(frame)),
-                Ok(None) => return None,
-                Err(reason) => return Some(reason),
-            };
-            if let Some(reason) = handled.await {
-                return Some(reason);
-            }
         }
     }
 
@@ -652,8 +648,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 self.ctx.router.protocol_message(charger, text);
             }
         }
-        if let (Some(key), Some(correlator)) = (&frame.correlation, &mut self.correlator) {
-            let (answered, next) = correlator.on_reply(key);
+        if let (Some(key), Some(commands)) = (&frame.correlation, &mut self.commands) {
+            let (answered, next) = commands.correlator.on_reply(key);
             if let Some(in_flight) = answered {
                 let result = self.conn.command_result(&in_flight.queued.command, frame);
                 in_flight.complete(result);
@@ -713,11 +709,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             .codecs
             .select(self.ctx.codec_name, &login.charger_id)
         {
-            if selected.version() != self.codec.version() {
+            if codec_id(&selected) != self.codec_id {
                 tracing::info!(charger = %login.charger_id, version = selected.version(), "rollout: switching codec version");
                 self.conn = selected.connect();
                 self.pipeline.normalize.set_protocol(selected.protocol());
-                self.codec = selected;
+                self.codec_id = codec_id(&selected);
             }
         }
         if let Some(protocol) = self.conn.protocol() {
@@ -771,8 +767,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return;
             }
         };
-        let correlator = self.correlator.get_or_insert_with(Box::default);
-        if let Submit::Write(bytes) = correlator.submit(encoded, queued) {
+        let commands = self.commands.get_or_insert_with(Box::default);
+        if let Submit::Write(bytes) = commands.correlator.submit(encoded, queued) {
             self.send(bytes, WriteClass::Normal, Outbound::Command);
         }
     }
@@ -783,7 +779,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Ok(written) = self.outbox.send(bytes, class, &mut self.io) {
             self.ctx.observer.frame_out(what);
             if written.is_err() {
-                self.write_failed = true;
+                self.outbox.failed = true;
             }
         }
         self.report_water_marks();
@@ -793,9 +789,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     fn report_water_marks(&mut self) {
         // Truncated on purpose: compared by wrapping difference, never by order.
         let now = self.outbox.gauge().transitions() as u32;
-        while self.seen_transitions != now {
-            self.seen_transitions = self.seen_transitions.wrapping_add(1);
-            self.ctx.observer.water_mark(self.seen_transitions % 2 == 1);
+        while self.outbox.reported_transitions != now {
+            let seen = self.outbox.reported_transitions.wrapping_add(1);
+            self.outbox.reported_transitions = seen;
+            self.ctx.observer.water_mark(seen % 2 == 1);
         }
     }
 
@@ -820,8 +817,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 "connection closed"
             );
         }
-        if let Some(correlator) = &mut self.correlator {
-            correlator.fail_all();
+        if let Some(commands) = &mut self.commands {
+            commands.correlator.fail_all();
         }
         self.report_water_marks();
         self.ctx.observer.closed(reason);
@@ -867,6 +864,11 @@ impl Now {
 fn needs_await(frame: &DecodedFrame) -> bool {
     frame.login.is_some()
         || matches!(&frame.reply, ReplyPlan::Deferred(d) if d.kind == DeferredKind::BillingAck)
+}
+
+/// A registered codec version's identity: the address of its registry entry.
+fn codec_id(codec: &Arc<dyn VendorCodec>) -> usize {
+    Arc::as_ptr(codec).cast::<()>() as usize
 }
 
 /// Whether upstream confirmed every billing event within [`UPSTREAM_ACK_TIMEOUT`] (boxed by the caller: it is the

@@ -30,6 +30,12 @@ pub struct Outbox {
     written: u32,
     /// Written bytes the transport may still buffer (TLS): flushed before the queue counts as drained.
     unflushed: bool,
+    /// A write failed: the socket is dead. Set and read by the connection driver; kept here, next to `unflushed`,
+    /// where it fills padding instead of a word of the driver.
+    pub(super) failed: bool,
+    /// The gauge's transitions the driver has reported (wrapping: only the difference to the gauge's count
+    /// matters). The driver's, kept here for the same reason as `failed`.
+    pub(super) reported_transitions: u32,
     gauge: OutboundGauge,
 }
 
@@ -40,6 +46,8 @@ impl Outbox {
             queue: None,
             written: 0,
             unflushed: false,
+            failed: false,
+            reported_transitions: 0,
             gauge,
         }
     }

@@ -497,7 +497,6 @@ async fn the_connection_future_stays_small() {
     let socket = TcpStream::connect(gw.addr).await.unwrap();
     let mut driver =
         super::Driver::new(socket, bytes::BytesMut::new(), 1, Arc::new(gw.ctx.clone())).unwrap();
-    println!("drain {}", size_of_val(&driver.drain()));
     println!("close_socket {}", size_of_val(&driver.close_socket()));
     println!("run {}", size_of_val(&driver.run()));
     // 512 B in a debug build on 2026-11-23 (release is smaller): every byte here is paid by every connection.
