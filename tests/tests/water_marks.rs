@@ -7,11 +7,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use chargegate_codec::ykc::encoding::{Ascii, Iccid, PileNumber};
+use chargegate_codec::ykc::encoding::PileNumber;
 use chargegate_codec::ykc::heartbeat::Heartbeat;
-use chargegate_codec::ykc::login::Login;
 use chargegate_codec::ykc::Message;
-use chargegate_e2e::{frame, http, metric_value, TestGateway, WAIT};
+use chargegate_e2e::{dc_login, frame, http, metric_value, TestGateway, WAIT};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -56,17 +55,7 @@ async fn a_pile_that_stops_reading_turns_unwritable_commands_get_busy_and_recove
     .await;
     let mut pile = slow_reader(gw.ykc()).await;
     let pile_number = PileNumber::from_digits(PILE).unwrap();
-    let login = Login {
-        pile: pile_number,
-        pile_type: 0,
-        gun_count: 1,
-        protocol_version: 0x10,
-        program_version: Ascii::from_text("v1.0.0"),
-        network_type: 0,
-        sim: Iccid::default(),
-        operator: 0,
-    };
-    pile.write_all(&frame(&Message::Login(login), [0, 0]))
+    pile.write_all(&frame(&dc_login(pile_number), [0, 0]))
         .await
         .unwrap();
     let mut buf = BytesMut::new();
