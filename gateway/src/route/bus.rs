@@ -148,8 +148,11 @@ impl SinkTx {
     ) -> Result<Option<oneshot::Receiver<bool>>, ()> {
         match self {
             SinkTx::Lines(lines) => {
-                // Waits for the writer to make room; the caller bounds the wait.
+                // Waits for the writer to make room; the caller bounds the wait. A stopped writer is a closed sink.
                 while !lines.0.offer(&event) {
+                    if lines.0.is_stopped() {
+                        return Err(());
+                    }
                     tokio::time::sleep(LINES_RETRY).await;
                 }
                 Ok(None)

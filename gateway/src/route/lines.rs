@@ -44,6 +44,8 @@ pub struct LineBuffers {
     limit: usize,
     writer: OnceLock<std::thread::Thread>,
     closed: AtomicBool,
+    /// The writer has stopped (an I/O error): nothing offered would ever be written.
+    stopped: AtomicBool,
 }
 
 impl LineBuffers {
@@ -54,12 +56,16 @@ impl LineBuffers {
             limit: limit.max(1),
             writer: OnceLock::new(),
             closed: AtomicBool::new(false),
+            stopped: AtomicBool::new(false),
         })
     }
 
     /// Renders `ev` as one JSON line into this thread's buffer; `false` if the buffer is full (the line is
     /// dropped) or the event cannot be rendered.
     pub fn offer(&self, ev: &Event) -> bool {
+        if self.is_stopped() {
+            return false;
+        }
         let Some(shard) = self.shards.get(slot()) else {
             return false;
         };
@@ -90,6 +96,11 @@ impl LineBuffers {
         ok
     }
 
+    /// Whether the writer has stopped on an error (offers then fail at once, and billing events do not wait).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
     /// Ends the writer once it has written what is buffered.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
@@ -118,7 +129,15 @@ impl LineBuffers {
 
     /// The writer's loop, on its own thread: collects and writes until [`close`](Self::close), then writes what
     /// is left and flushes.
-    pub fn write_until_closed(&self, mut out: impl Write) -> std::io::Result<()> {
+    pub fn write_until_closed(&self, out: impl Write) -> std::io::Result<()> {
+        let result = self.write_loop(out);
+        if result.is_err() {
+            self.stopped.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    fn write_loop(&self, mut out: impl Write) -> std::io::Result<()> {
         let _ = self.writer.set(std::thread::current());
         let mut spare = Vec::new();
         loop {

@@ -221,3 +221,34 @@ async fn a_billing_event_waits_for_room_in_a_full_jsonl_buffer_until_the_writer_
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
 }
+
+#[tokio::test]
+async fn a_jsonl_sink_whose_writes_fail_refuses_billing_events_at_once_as_stopped() {
+    /// A file that refuses every write (a full disk).
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let m = Metrics::new().unwrap();
+    let mut bus = EventBus::new(m.clone(), Duration::from_secs(30));
+    let lines = bus.subscribe_lines("jsonl", 16 * JSONL_BYTES_PER_EVENT);
+    let bus = Arc::new(bus);
+    bus.publish(heartbeat());
+    let writer = std::thread::spawn({
+        let lines = Arc::clone(&lines);
+        move || lines.write_until_closed(Full)
+    });
+    assert!(writer.join().unwrap().is_err());
+    assert!(lines.is_stopped());
+    // Telemetry is dropped and counted; a billing event fails now, not after the 30 s critical wait.
+    assert_eq!(bus.publish(heartbeat()).dropped, 1);
+    let started = std::time::Instant::now();
+    let err = bus.route(bill()).await.unwrap_err();
+    assert_eq!(err.kind(), "sink_closed");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
