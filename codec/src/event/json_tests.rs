@@ -255,6 +255,14 @@ fn the_short_decimal_float_path_writes_the_shortest_round_trip_form() {
         100.0,
         1000.5,
         -0.001,
+        0.0001,
+        0.00015,
+        0.0009,
+        -0.0001,
+        1.2345,
+        12345678.9012,
+        109951162.7775,
+        0.30000000000000004,
     ] {
         assert_eq!(float_text(v), zmij_text(v), "{v:e}");
     }
@@ -262,7 +270,7 @@ fn the_short_decimal_float_path_writes_the_shortest_round_trip_form() {
 
 proptest! {
     #[test]
-    fn short_decimals_render_like_zmij(n in 0u64..(1 << 42), d in 0u32..5, neg in any::<bool>()) {
+    fn short_decimals_render_like_zmij(n in 0u64..(1 << 42), d in 0u32..7, neg in any::<bool>()) {
         let v = (n as f64) / 10f64.powi(d as i32);
         let v = if neg { -v } else { v };
         prop_assert_eq!(float_text(v), zmij_text(v));
@@ -292,6 +300,28 @@ proptest! {
             ev.ts = ts;
             let expected = serde_json::to_vec(&ev).unwrap();
             let mut got = Vec::new();
+            ev.write_json(&mut got).unwrap();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
+
+proptest! {
+    /// Strings with nothing to escape take the copying path at every length (short copies, long copies, and a
+    /// document larger than the room reserved ahead), appended after whatever the buffer already holds.
+    #[test]
+    fn plain_strings_of_any_length_render_the_same_bytes_after_earlier_lines(
+        text in "[ -!#-\\[\\]-~]{0,1200}",
+        charger in "[0-9A-Za-z]{0,40}",
+        prefix in proptest::collection::vec(any::<u8>(), 0..700),
+    ) {
+        for body in every_kind(&text, 380.5) {
+            let mut ev = event(Some(1), body);
+            ev.charger = charger.as_str().into();
+            ev.protocol = text.as_str().into();
+            let mut expected = prefix.clone();
+            serde_json::to_writer(&mut expected, &ev).unwrap();
+            let mut got = prefix.clone();
             ev.write_json(&mut got).unwrap();
             prop_assert_eq!(got, expected);
         }
