@@ -10,8 +10,10 @@
 //! equal serde's for every kind, including strings that need escaping, strings of every length, and non-finite
 //! numbers.
 
+use super::fixed::{copy_short, decimal, hex};
+use super::view::{EventView, IdView};
 use super::{
-    AlarmData, AuthorizeData, ConnectorStatus, Event, EventBody, HeartbeatData, MeterData,
+    AlarmData, AuthorizeData, ConnectorStatus, Event, EventBody, EventId, HeartbeatData, MeterData,
     OfflineData, OnlineData, RawData, StatusData,
 };
 
@@ -19,37 +21,62 @@ impl Event {
     /// Appends the event's JSON (no newline) to `out`; the bytes equal `serde_json::to_writer(out, self)`. On error
     /// (only possible from serde for the rare kinds) `out` may hold a partial document: the caller truncates.
     pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        self.view().write_json(out)
+    }
+}
+
+impl EventView<'_> {
+    /// Appends the JSON of the event this view stands for (no newline) to `out`: the same bytes as
+    /// `serde_json::to_writer` of that [`Event`]. On error (only possible from serde for the rare kinds) `out` may
+    /// hold a partial document: the caller truncates.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         let mut w = Line::new(out);
         w.put(b"{\"v\":");
         w.uint(u64::from(self.v));
         w.put(b",\"id\":");
-        // Event ids are `{gw}-{hex}-{decimal}`: the instance name's characters are checked like any string's.
-        match self.id.inline_parts() {
-            _ if needs_escape(self.id.as_bytes()) => w.serde(&*self.id)?,
-            Some((bytes, len)) => {
-                w.byte(b'"');
-                w.put_prefix(bytes, len);
-                w.byte(b'"');
+        match self.id {
+            IdView::Id(id) => match id.inline_parts() {
+                // Event ids are `{gw}-{hex}-{decimal}`: the instance name's characters are checked like any
+                // string's.
+                _ if needs_escape(id.as_bytes()) => w.serde(&**id)?,
+                Some((bytes, len)) => {
+                    w.byte(b'"');
+                    w.put_prefix(bytes, len);
+                    w.byte(b'"');
+                }
+                None => w.quoted(id.as_bytes()),
+            },
+            IdView::Parts { prefix, conn, seq } => {
+                if needs_escape(prefix.as_bytes()) {
+                    w.serde(&*EventId::compose(prefix, conn, seq))?;
+                } else {
+                    w.byte(b'"');
+                    w.put_short(prefix.as_bytes());
+                    w.byte(b'-');
+                    w.hex(conn);
+                    w.byte(b'-');
+                    w.uint(seq);
+                    w.byte(b'"');
+                }
             }
-            None => w.quoted(self.id.as_bytes()),
         }
         w.put(b",\"ts\":");
         w.uint(self.ts);
         w.put(b",\"charger\":");
-        w.string(&self.charger)?;
+        w.string(self.charger)?;
         if let Some(c) = self.connector {
             w.put(b",\"connector\":");
             w.uint(u64::from(c));
         }
         w.put(b",\"protocol\":");
-        w.string(&self.protocol)?;
+        w.string(self.protocol)?;
         w.put(b",\"kind\":\"");
         // Kind names are ASCII identifiers: nothing to escape.
         w.put_short(self.body.kind().as_bytes());
         w.put(b"\",\"data\":");
-        body(&mut w, &self.body)?;
+        body(&mut w, self.body)?;
         w.put(b",\"gw\":");
-        w.string(&self.gw)?;
+        w.string(self.gw)?;
         w.byte(b'}');
         Ok(())
     }
@@ -206,6 +233,13 @@ impl<'a> Line<'a> {
         Ok(())
     }
 
+    /// An unsigned integer in lower-case hex.
+    #[inline(always)]
+    fn hex(&mut self, v: u64) {
+        let n = hex(self.slot(), 0, v);
+        self.at += n;
+    }
+
     /// An unsigned integer as serde_json writes it.
     #[inline(always)]
     fn uint(&mut self, v: u64) {
@@ -247,37 +281,6 @@ impl<'a> Line<'a> {
 impl Drop for Line<'_> {
     fn drop(&mut self) {
         self.out.truncate(self.at);
-    }
-}
-
-/// Copies `src` (at most `M` bytes) to the front of `dst` as fixed-size copies: its first and last 16, 8 or 4
-/// bytes (which overlap), or byte by byte below four.
-#[inline(always)]
-fn copy_short<const M: usize>(dst: &mut [u8; M], src: &[u8]) {
-    let n = src.len();
-    if n >= 16 {
-        copy_ends::<16, M>(dst, src);
-    } else if n >= 8 {
-        copy_ends::<8, M>(dst, src);
-    } else if n >= 4 {
-        copy_ends::<4, M>(dst, src);
-    } else {
-        for (d, s) in dst.iter_mut().zip(src) {
-            *d = *s;
-        }
-    }
-}
-
-/// Copies `src` (`N..=2N` bytes, at most `M`) into the front of `dst` as its first and last `N` bytes.
-#[inline(always)]
-fn copy_ends<const N: usize, const M: usize>(dst: &mut [u8; M], src: &[u8]) {
-    let n = src.len().min(M);
-    if let (Some(d), Some(s)) = (dst.get_mut(..N), src.get(..N)) {
-        d.copy_from_slice(s);
-    }
-    let tail = n.saturating_sub(N);
-    if let (Some(d), Some(s)) = (dst.get_mut(tail..tail + N), src.get(tail..tail + N)) {
-        d.copy_from_slice(s);
     }
 }
 
@@ -502,40 +505,6 @@ fn int<I: itoa::Integer + TryInto<u64>>(out: &mut Vec<u8>, v: I) {
 #[cfg(test)]
 pub(super) fn float(out: &mut Vec<u8>, v: f64) {
     Line::new(out).float(v);
-}
-
-/// Two decimal digits for every value below 100.
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// Writes `v` in decimal into `text` from `at` (room for 20 digits after it), in place from its last digit back;
-/// the index after the last digit. Straight into the destination: digits first written to a scratch array and
-/// then copied as one wide load stall on store forwarding (a third of the float path's time).
-#[inline(always)]
-fn decimal(text: &mut [u8; SLOT], at: usize, mut v: u64) -> usize {
-    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
-    let end = at + n;
-    let mut i = end;
-    while v >= 100 {
-        let pair = usize::try_from(v % 100).unwrap_or(0) * 2;
-        v /= 100;
-        i = i.saturating_sub(2);
-        if let (Some(d), Some(s)) = (text.get_mut(i..i + 2), PAIRS.get(pair..pair + 2)) {
-            d.copy_from_slice(s);
-        }
-    }
-    if v >= 10 {
-        let pair = usize::try_from(v).unwrap_or(0) * 2;
-        if let (Some(d), Some(s)) = (text.get_mut(at..at + 2), PAIRS.get(pair..pair + 2)) {
-            d.copy_from_slice(s);
-        }
-    } else if let Some(d) = text.get_mut(at) {
-        *d = b'0' + v as u8;
-    }
-    end.min(SLOT)
 }
 
 /// [`short_decimal`] handles magnitudes below this (scaled by 10^4): far from where the shortest form turns to

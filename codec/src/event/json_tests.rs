@@ -327,3 +327,42 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A view whose id is still its parts renders the same bytes as the stamped event (what the JSON-lines sink
+    /// writes either way), for every kind and any instance name, connection and sequence number.
+    #[test]
+    fn a_view_with_its_id_as_parts_renders_the_stamped_event(
+        gw in "[ -~]{0,40}",
+        conn in any::<u64>(),
+        seq in any::<u64>(),
+        connector in any::<Option<u16>>(),
+        text in any::<String>(),
+    ) {
+        for body in every_kind(&text, 12.25) {
+            let obs = Observation { charger: None, connector, body };
+            let view = EventView::stamped(
+                &obs.body,
+                "32010600019236",
+                obs.connector,
+                IdView::Parts { prefix: &gw, conn, seq },
+                1_700_000_000_123,
+                "ykc/1.6",
+                &gw,
+            );
+            let ev = Event::stamp(
+                obs.clone(),
+                EventId::compose(&gw, conn, seq),
+                1_700_000_000_123,
+                "32010600019236",
+                "ykc/1.6",
+                gw.as_str(),
+            );
+            let mut got = Vec::new();
+            view.write_json(&mut got).unwrap();
+            prop_assert_eq!(&got, &serde_json::to_vec(&ev).unwrap());
+            // The owned event is the same too (compared as JSON: NaN is not equal to itself).
+            prop_assert_eq!(serde_json::to_vec(&view.to_event()).unwrap(), got);
+        }
+    }
+}

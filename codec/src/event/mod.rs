@@ -6,11 +6,13 @@
 //! stamping out of the codec keeps this crate free of clocks and randomness.
 
 mod body;
+mod fixed;
 mod json;
 mod meter;
 mod session;
 mod status;
 mod text;
+mod view;
 
 pub use body::{
     AlarmData, AuthorizeData, CommandResultData, CommandStatus, EventBody, HeartbeatData,
@@ -20,6 +22,7 @@ pub use meter::{MeterData, PhaseReading, Reading};
 pub use session::{SessionStartedData, SessionStoppedData, TariffTier, TransactionData};
 pub use status::{ConnectorStatus, StatusData};
 pub use text::{interned, EventId, SharedStr};
+pub use view::{EventView, IdView};
 
 use serde::{Deserialize, Serialize};
 

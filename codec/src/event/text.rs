@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::fixed::{copy_short, decimal, hex};
+
 /// Immutable text shared between events: a `&'static str` (protocol labels, the gateway's name, code tables) or
 /// one reference-counted copy (a connection's charger id). Reads like a `&str`; `From<&str>` copies, so text that
 /// lives as long as the process is passed as [`SharedStr::Static`].
@@ -211,43 +213,35 @@ impl EventId {
     /// Builds an id from its parts without formatting machinery: `prefix` (the gateway name), `-`, `conn` in
     /// lower-case hex, `-`, `seq` in decimal.
     pub fn compose(prefix: &str, conn: u64, seq: u64) -> EventId {
-        let mut hex = [0u8; 16];
-        let mut at = hex.len();
-        let mut rest = conn;
-        loop {
-            at -= 1;
-            hex[at] = b"0123456789abcdef"[(rest & 0xf) as usize];
-            rest >>= 4;
-            if rest == 0 {
-                break;
-            }
+        // Room for a prefix of up to 32 bytes (one fixed-size copy), two dashes, 16 hex and 20 decimal digits.
+        if prefix.len() > 32 {
+            return EventId::compose_on_heap(prefix, conn, seq);
         }
-        let mut dec = itoa::Buffer::new();
-        let seq = dec.format(seq).as_bytes();
-        let hex = &hex[at..];
-        let len = prefix.len() + 1 + hex.len() + 1 + seq.len();
-        if len > INLINE {
-            let mut s = String::with_capacity(len);
-            s.push_str(prefix);
-            s.push('-');
-            s.extend(hex.iter().map(|b| char::from(*b)));
-            s.push('-');
-            s.extend(seq.iter().map(|b| char::from(*b)));
-            return EventId(Repr::Heap(s.into_boxed_str()));
+        let mut bytes = [0u8; INLINE + 32];
+        if let Some(front) = bytes.first_chunk_mut::<32>() {
+            copy_short(front, prefix.as_bytes());
         }
-        let mut bytes = [0u8; INLINE];
-        let mut w = 0;
-        for part in [prefix.as_bytes(), b"-", hex, b"-", seq] {
-            if let Some(dst) = bytes.get_mut(w..w + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            w += part.len();
+        let mut w = prefix.len();
+        bytes[w] = b'-';
+        w = hex(&mut bytes, w + 1, conn);
+        bytes[w] = b'-';
+        w = decimal(&mut bytes, w + 1, seq);
+        match bytes.first_chunk::<INLINE>() {
+            Some(inline) if w <= INLINE => EventId(Repr::Inline {
+                // w ≤ INLINE < 256.
+                len: w as u8,
+                bytes: *inline,
+            }),
+            _ => EventId::compose_on_heap(prefix, conn, seq),
         }
-        EventId(Repr::Inline {
-            // len ≤ INLINE < 256.
-            len: len as u8,
-            bytes,
-        })
+    }
+
+    /// [`compose`](Self::compose) for an id too long to keep inside the event.
+    #[cold]
+    fn compose_on_heap(prefix: &str, conn: u64, seq: u64) -> EventId {
+        EventId(Repr::Heap(
+            format!("{prefix}-{conn:x}-{seq}").into_boxed_str(),
+        ))
     }
 
     /// The id's inline storage and length when it is kept inside the event: renderers copy the whole array (a

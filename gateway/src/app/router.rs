@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chargegate_codec::event::Event;
+use chargegate_codec::event::{Event, EventBody, EventView};
 use chargegate_codec::plugin::FrameError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::mqtt::emqx::OcppTap;
 use crate::mqtt::DeadLetter;
 use crate::pipeline::route::{Delivery, EventRouter};
-use crate::route::{is_critical, EventBus};
+use crate::route::{is_critical, is_critical_body, EventBus};
 
 /// Routes connection events onto the bus.
 pub struct BusRouter {
@@ -64,7 +64,7 @@ impl EventRouter for BusRouter {
     fn route(&self, event: Event) -> Delivery {
         let critical = is_critical(&event);
         if !critical && self.inline {
-            return delivery(self.bus.publish_ref(&event));
+            return delivery(self.bus.publish_view(&event.view()));
         }
         let event = Arc::new(event);
         if !critical {
@@ -78,6 +78,14 @@ impl EventRouter for BusRouter {
             let _ = stored.send(ok);
         });
         Delivery::Upstream(rx)
+    }
+
+    fn takes_view(&self, body: &EventBody) -> bool {
+        self.inline && !is_critical_body(body)
+    }
+
+    fn route_view(&self, view: &EventView<'_>) -> Delivery {
+        delivery(self.bus.publish_view(view))
     }
 
     fn dead_letter(&self, charger: &str, raw: &Bytes, error: &FrameError) {
@@ -127,6 +135,17 @@ impl EventRouter for LateBusRouter {
     fn route(&self, event: Event) -> Delivery {
         match self.inner.get() {
             Some(router) => router.route(event),
+            None => Delivery::Dropped("bus_not_ready"),
+        }
+    }
+
+    fn takes_view(&self, body: &EventBody) -> bool {
+        self.inner.get().is_some_and(|r| r.takes_view(body))
+    }
+
+    fn route_view(&self, view: &EventView<'_>) -> Delivery {
+        match self.inner.get() {
+            Some(router) => router.route_view(view),
             None => Delivery::Dropped("bus_not_ready"),
         }
     }

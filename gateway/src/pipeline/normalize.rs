@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use chargegate_codec::event::{Event, EventId, Observation, SharedStr};
+use chargegate_codec::event::{Event, EventId, EventView, IdView, Observation, SharedStr};
 
 /// Per-connection event stamper.
 #[derive(Debug, Clone)]
@@ -79,6 +79,25 @@ impl Normalizer {
         )
     }
 
+    /// [`stamp_one`](Self::stamp_one) as a view: the same event (the same id, in its turn), its text borrowed from
+    /// the observation and the connection, its id still its parts.
+    pub fn view<'a>(&'a mut self, obs: &'a Observation, ts_ms: u64) -> EventView<'a> {
+        self.seq = self.seq.wrapping_add(1);
+        EventView::stamped(
+            &obs.body,
+            obs.charger.as_deref().unwrap_or(&self.charger),
+            obs.connector,
+            IdView::Parts {
+                prefix: self.gw,
+                conn: self.conn_id,
+                seq: self.seq,
+            },
+            ts_ms,
+            self.protocol,
+            self.gw,
+        )
+    }
+
     /// [`stamp_one`](Self::stamp_one) for each observation.
     pub fn stamp(&mut self, observations: Vec<Observation>, ts_ms: u64) -> Vec<Event> {
         observations
@@ -110,5 +129,40 @@ mod tests {
         assert_eq!(events[0].protocol, "ykc/1.6");
         assert_eq!(&*events[0].gw, "gw1");
         assert_eq!(events[0].kind(), "heartbeat");
+    }
+
+    #[test]
+    fn a_view_is_the_event_stamp_one_makes_in_its_turn() {
+        let mut n = Normalizer::new("gw1", "ykc/1.6", 0x2a);
+        n.set_charger("32010600019236");
+        let own = Observation {
+            charger: None,
+            connector: Some(1),
+            body: EventBody::Heartbeat(HeartbeatData::default()),
+        };
+        let other = Observation {
+            charger: Some("32010600019999".into()),
+            connector: Some(0),
+            ..own.clone()
+        };
+        let first = n.stamp_one(own.clone(), 1_700_000_000_000);
+        let mut seen = Vec::new();
+        for obs in [&own, &other] {
+            let mut line = Vec::new();
+            n.view(obs, 1_700_000_000_001)
+                .write_json(&mut line)
+                .unwrap();
+            seen.push(String::from_utf8(line).unwrap());
+        }
+        let last = n.stamp_one(own, 1_700_000_000_002);
+        assert_eq!(first.id, "gw1-2a-1");
+        assert_eq!(
+            seen,
+            [
+                r#"{"v":1,"id":"gw1-2a-2","ts":1700000000001,"charger":"32010600019236","connector":1,"protocol":"ykc/1.6","kind":"heartbeat","data":{},"gw":"gw1"}"#,
+                r#"{"v":1,"id":"gw1-2a-3","ts":1700000000001,"charger":"32010600019999","protocol":"ykc/1.6","kind":"heartbeat","data":{},"gw":"gw1"}"#,
+            ]
+        );
+        assert_eq!(last.id, "gw1-2a-4");
     }
 }

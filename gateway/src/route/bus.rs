@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chargegate_codec::event::{Event, EventBody};
+use chargegate_codec::event::{Event, EventBody, EventView};
 use prometheus::{IntCounter, IntGauge};
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
@@ -70,8 +70,13 @@ impl BusError {
 
 /// Billing-relevant events: never dropped silently.
 pub fn is_critical(event: &Event) -> bool {
+    is_critical_body(&event.body)
+}
+
+/// [`is_critical`] of an event with this body.
+pub fn is_critical_body(body: &EventBody) -> bool {
     matches!(
-        event.body,
+        body,
         EventBody::Transaction(_) | EventBody::SessionStopped(_) | EventBody::CommandResult(_)
     )
 }
@@ -130,7 +135,7 @@ impl SinkTx {
 
     fn try_send(&self, event: Arc<Event>) -> bool {
         match self {
-            SinkTx::Lines(lines) => lines.0.offer(&event),
+            SinkTx::Lines(lines) => lines.0.offer(&event.view()),
             SinkTx::Plain(tx) => tx.try_send(event).is_ok(),
             SinkTx::Upstream(tx) => tx
                 .try_send(Upstream {
@@ -149,7 +154,7 @@ impl SinkTx {
         match self {
             SinkTx::Lines(lines) => {
                 // Waits for the writer to make room; the caller bounds the wait. A stopped writer is a closed sink.
-                while !lines.0.offer(&event) {
+                while !lines.0.offer(&event.view()) {
                     if lines.0.is_stopped() {
                         return Err(());
                     }
@@ -295,17 +300,18 @@ impl EventBus {
     }
 
     /// [`publish`](EventBus::publish) for a bus whose sinks are all inline ([`all_inline`](EventBus::all_inline)):
-    /// the event is rendered where it is, without an `Arc` (an allocation, a copy of the event and, before line
-    /// buffers, a free on another thread, per event). Queued sinks, if any, get a shared copy.
-    pub fn publish_ref(&self, event: &Event) -> Delivery {
-        let kind = kind_index(&event.body);
+    /// the event is rendered where it is from a view of its parts, without an owned event (see
+    /// [`EventView`]) or an `Arc` (an allocation, a copy of the event and, before line buffers, a free on another
+    /// thread, per event). Queued sinks, if any, get an owned copy.
+    pub fn publish_view(&self, event: &EventView<'_>) -> Delivery {
+        let kind = kind_index(event.body);
         let mut d = Delivery::default();
         let mut shared: Option<Arc<Event>> = None;
         for s in &self.sinks {
             let ok = match &s.tx {
                 SinkTx::Lines(lines) => lines.0.offer(event),
                 tx => tx.try_send(Arc::clone(
-                    shared.get_or_insert_with(|| Arc::new(event.clone())),
+                    shared.get_or_insert_with(|| Arc::new(event.to_event())),
                 )),
             };
             s.count(kind, ok);

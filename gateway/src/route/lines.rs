@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use chargegate_codec::event::Event;
+use chargegate_codec::event::EventView;
 
 /// Buffers: one per publishing thread (threads beyond the count share by index).
 const SHARDS: usize = 16;
@@ -62,7 +62,7 @@ impl LineBuffers {
 
     /// Renders `ev` as one JSON line into this thread's buffer; `false` if the buffer is full (the line is
     /// dropped) or the event cannot be rendered.
-    pub fn offer(&self, ev: &Event) -> bool {
+    pub fn offer(&self, ev: &EventView<'_>) -> bool {
         if self.is_stopped() {
             return false;
         }
@@ -82,7 +82,7 @@ impl LineBuffers {
             }
             Err(e) => {
                 buf.truncate(mark);
-                tracing::error!(error = %e, charger = %ev.charger, "event not serializable");
+                tracing::error!(error = %e, charger = ev.charger, "event not serializable");
                 false
             }
         };

@@ -15,7 +15,7 @@ mod jsonl;
 mod lines;
 pub mod spool;
 
-pub use bus::{is_critical, BusError, Delivery, EventBus, Upstream, EVENT_KINDS};
+pub use bus::{is_critical, is_critical_body, BusError, Delivery, EventBus, Upstream, EVENT_KINDS};
 pub use jsonl::{spawn_jsonl_sink, JsonlTarget, JSONL_BYTES_PER_EVENT};
 pub use lines::LineBuffers;
 

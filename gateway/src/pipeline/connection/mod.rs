@@ -663,8 +663,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
         let mut upstream = Vec::new();
         for obs in observations {
-            let event = self.pipeline.normalize.stamp_one(obs, ts_ms);
-            if let Delivery::Upstream(rx) = self.ctx.router.route(event) {
+            let delivery = if self.ctx.router.takes_view(&obs.body) {
+                let view = self.pipeline.normalize.view(&obs, ts_ms);
+                self.ctx.router.route_view(&view)
+            } else {
+                let event = self.pipeline.normalize.stamp_one(obs, ts_ms);
+                self.ctx.router.route(event)
+            };
+            if let Delivery::Upstream(rx) = delivery {
                 upstream.push(rx);
             }
         }
