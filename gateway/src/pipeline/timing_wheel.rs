@@ -140,12 +140,24 @@ impl<T> TimingWheel<T> {
     }
 
     /// Moves a live entry to a new deadline (a "touch"). O(1). Returns `false` for a stale key.
+    ///
+    /// An entry whose new deadline falls on the tick it already waits for stays where it is: a connection touches
+    /// its entry once per frame, ~7 frames arrive per read at the same instant, and relinking the entry each time
+    /// (two other connections' entries touched, likely cache misses) was most of the liveness layer's cost.
     pub fn reset(&mut self, key: TimerKey, deadline_ms: u64) -> bool {
         if !self.is_live(key) {
             return false;
         }
+        let (slot, rounds) = self.position(deadline_ms);
+        if self
+            .entries
+            .get(key.index as usize)
+            .is_some_and(|e| e.slot as usize == slot && e.rounds == rounds)
+        {
+            return true;
+        }
         self.unlink(key.index);
-        self.place(key.index, deadline_ms);
+        self.place_at(key.index, slot, rounds);
         true
     }
 
@@ -206,10 +218,21 @@ impl<T> TimingWheel<T> {
     }
 
     fn place(&mut self, index: u32, deadline_ms: u64) {
+        let (slot, rounds) = self.position(deadline_ms);
+        self.place_at(index, slot, rounds);
+    }
+
+    /// The slot and the number of whole revolutions before it fires of an entry placed now for `deadline_ms`.
+    /// Two placements with the same position fire at the same tick (the wheel counts an entry's rounds down as it
+    /// turns).
+    fn position(&self, deadline_ms: u64) -> (usize, u64) {
         let deadline_tick = deadline_ms.div_ceil(self.tick_ms).max(self.next_tick);
         let slots = self.mask.saturating_add(1);
         let rounds = (deadline_tick - self.next_tick) / slots;
-        let slot = self.slot_of(deadline_tick);
+        (self.slot_of(deadline_tick), rounds)
+    }
+
+    fn place_at(&mut self, index: u32, slot: usize, rounds: u64) {
         let old_head = self.heads.get(slot).copied().unwrap_or(NIL);
         if let Some(entry) = self.entries.get_mut(index as usize) {
             entry.rounds = rounds;
@@ -369,6 +392,34 @@ mod tests {
         assert!(expired.is_empty());
         w.advance(50 * TICK_MS, &mut expired);
         assert_eq!(expired, vec![1]);
+    }
+
+    #[test]
+    fn touches_that_keep_the_tick_fire_with_a_freshly_placed_entry_even_rounds_later() {
+        // Entry 1 is touched again and again to deadlines within its tick (what ~7 frames per read do), across
+        // several revolutions; entry 2 is placed once, at the end, for the last deadline. They fire together.
+        let slots = DEFAULT_SLOTS as u64;
+        let mut w = wheel();
+        let key = w.insert(1, (2 * slots + 3) * TICK_MS).unwrap();
+        let mut expired = Vec::new();
+        let mut now = 0;
+        for step in 0..(slots * 3) {
+            now = step * TICK_MS;
+            w.advance(now, &mut expired);
+            let deadline = now + (2 * slots + 3) * TICK_MS - TICK_MS / 2;
+            assert!(w.reset(key, deadline));
+            assert!(w.reset(key, deadline + 1));
+        }
+        assert!(expired.is_empty());
+        let last = now + (2 * slots + 3) * TICK_MS - TICK_MS / 2 + 1;
+        w.insert(2, last).unwrap();
+        while expired.is_empty() {
+            now += TICK_MS / 4;
+            w.advance(now, &mut expired);
+        }
+        expired.sort_unstable();
+        assert_eq!(expired, vec![1, 2]);
+        assert!(now >= last && now < last + TICK_MS, "{now} for {last}");
     }
 
     #[test]
