@@ -45,6 +45,16 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// A placeholder (an empty heartbeat about the connection's own charger): what is left where an observation
+    /// was taken out of a list.
+    pub fn empty() -> Self {
+        Observation {
+            charger: None,
+            connector: None,
+            body: EventBody::Heartbeat(HeartbeatData::default()),
+        }
+    }
+
     /// An observation about the charger as a whole.
     pub fn charger(charger: impl Into<SharedStr>, body: EventBody) -> Self {
         Observation {

@@ -639,7 +639,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     fn deliver(
         &mut self,
         frame: &DecodedFrame,
-        observations: Vec<Observation>,
+        mut observations: Vec<Observation>,
         ts_ms: u64,
     ) -> Vec<tokio::sync::oneshot::Receiver<bool>> {
         if let Some(text) = self.conn.message_text(frame) {
@@ -662,11 +662,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             session.set_charging(self.pipeline.liveness.is_charging());
         }
         let mut upstream = Vec::new();
-        for obs in observations {
+        // By reference: moving each ~300-byte observation out of the list was a `memmove` per event (3 % of a
+        // worker at 150k frames/s); only an event that needs an owned copy takes its observation.
+        for obs in &mut observations {
             let delivery = if self.ctx.router.takes_view(&obs.body) {
-                let view = self.pipeline.normalize.view(&obs, ts_ms);
+                let view = self.pipeline.normalize.view(obs, ts_ms);
                 self.ctx.router.route_view(&view)
             } else {
+                let obs = std::mem::replace(obs, Observation::empty());
                 let event = self.pipeline.normalize.stamp_one(obs, ts_ms);
                 self.ctx.router.route(event)
             };
