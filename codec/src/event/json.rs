@@ -47,7 +47,7 @@ impl EventView<'_> {
                 None => w.quoted(id.as_bytes()),
             },
             IdView::Parts { prefix, conn, seq } => {
-                if needs_escape(prefix.as_bytes()) {
+                if !(self.names_plain && prefix == self.gw) && needs_escape(prefix.as_bytes()) {
                     w.serde(&*EventId::compose(prefix, conn, seq))?;
                 } else {
                     w.byte(b'"');
@@ -63,20 +63,20 @@ impl EventView<'_> {
         w.put(b",\"ts\":");
         w.uint(self.ts);
         w.put(b",\"charger\":");
-        w.string(self.charger)?;
+        w.name(self.charger, self.names_plain)?;
         if let Some(c) = self.connector {
             w.put(b",\"connector\":");
             w.uint(u64::from(c));
         }
         w.put(b",\"protocol\":");
-        w.string(self.protocol)?;
+        w.name(self.protocol, self.names_plain)?;
         w.put(b",\"kind\":\"");
         // Kind names are ASCII identifiers: nothing to escape.
         w.put_short(self.body.kind().as_bytes());
         w.put(b"\",\"data\":");
         body(&mut w, self.body)?;
         w.put(b",\"gw\":");
-        w.string(self.gw)?;
+        w.name(self.gw, self.names_plain)?;
         w.byte(b'}');
         Ok(())
     }
@@ -231,6 +231,17 @@ impl<'a> Line<'a> {
         }
         self.quoted(s.as_bytes());
         Ok(())
+    }
+
+    /// One of the connection's names: copied as it is when known to need no escaping, else as [`Line::string`].
+    #[inline(always)]
+    fn name(&mut self, s: &str, plain: bool) -> Result<(), serde_json::Error> {
+        if plain {
+            self.quoted(s.as_bytes());
+            Ok(())
+        } else {
+            self.string(s)
+        }
     }
 
     /// An unsigned integer in lower-case hex.
@@ -580,7 +591,7 @@ fn short_decimal(text: &mut [u8; SLOT], v: f64) -> usize {
 /// "has a zero byte" bit trick, once per class); a tail shorter than eight bytes is checked as the last eight
 /// bytes (overlapping what was checked), and a string shorter than eight as two overlapping four-byte words: every
 /// event has four or five short strings to check, and a byte loop over their tails was a tenth of rendering.
-fn needs_escape(s: &[u8]) -> bool {
+pub(super) fn needs_escape(s: &[u8]) -> bool {
     let n = s.len();
     if n >= 8 {
         let mut chunks = s.chunks_exact(8);

@@ -349,6 +349,7 @@ proptest! {
                 1_700_000_000_123,
                 "ykc/1.6",
                 &gw,
+                plain_names("32010600019236", "ykc/1.6", &gw),
             );
             let ev = Event::stamp(
                 obs.clone(),

@@ -22,7 +22,7 @@ pub use meter::{MeterData, PhaseReading, Reading};
 pub use session::{SessionStartedData, SessionStoppedData, TariffTier, TransactionData};
 pub use status::{ConnectorStatus, StatusData};
 pub use text::{interned, EventId, SharedStr};
-pub use view::{EventView, IdView};
+pub use view::{plain_names, EventView, IdView};
 
 use serde::{Deserialize, Serialize};
 

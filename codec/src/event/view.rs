@@ -44,11 +44,23 @@ pub struct EventView<'a> {
     pub body: &'a EventBody,
     /// Name of the gateway instance that received the frame.
     pub gw: &'a str,
+    /// `charger`, `protocol` and `gw` are known to need no JSON escaping ([`plain_names`], found once per
+    /// connection instead of once per event); `false` makes the renderer check them.
+    pub names_plain: bool,
+}
+
+/// Whether none of a connection's names needs JSON escaping (no `"`, `\` or control character): what
+/// [`EventView::names_plain`] records, checked when the names are set rather than for every event.
+pub fn plain_names(charger: &str, protocol: &str, gw: &str) -> bool {
+    [charger, protocol, gw]
+        .iter()
+        .all(|s| !super::json::needs_escape(s.as_bytes()))
 }
 
 impl<'a> EventView<'a> {
     /// A view of an observation's body stamped like [`Event::stamp`] stamps it: the connector 0 (the charger as
-    /// a whole) left out, the id kept as its parts.
+    /// a whole) left out, the id kept as its parts. `names_plain` as [`plain_names`] of the three names.
+    #[allow(clippy::too_many_arguments)]
     pub fn stamped(
         body: &'a EventBody,
         charger: &'a str,
@@ -57,6 +69,7 @@ impl<'a> EventView<'a> {
         ts: u64,
         protocol: &'a str,
         gw: &'a str,
+        names_plain: bool,
     ) -> Self {
         EventView {
             v: EVENT_SCHEMA_VERSION,
@@ -67,6 +80,7 @@ impl<'a> EventView<'a> {
             protocol,
             body,
             gw,
+            names_plain,
         }
     }
 
@@ -100,6 +114,7 @@ impl Event {
             protocol: &self.protocol,
             body: &self.body,
             gw: &self.gw,
+            names_plain: false,
         }
     }
 }

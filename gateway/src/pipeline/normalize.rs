@@ -6,7 +6,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use chargegate_codec::event::{Event, EventId, EventView, IdView, Observation, SharedStr};
+use chargegate_codec::event::{
+    plain_names, Event, EventId, EventView, IdView, Observation, SharedStr,
+};
 
 /// Per-connection event stamper.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct Normalizer {
     /// login one empty id shared by every connection.
     charger: Arc<str>,
     seq: u64,
+    /// The three names need no JSON escaping ([`plain_names`]): checked when they change, not per event.
+    names_plain: bool,
 }
 
 /// The empty id of a connection before login, shared: an `Arc::from("")` per connection would be an allocation each.
@@ -37,12 +41,14 @@ impl Normalizer {
             conn_id,
             charger: no_charger(),
             seq: 0,
+            names_plain: plain_names("", protocol, gw),
         }
     }
 
     /// Sets the connection's identity once the login is accepted.
     pub fn set_charger(&mut self, charger: impl Into<Arc<str>>) {
         self.charger = charger.into();
+        self.names_plain = plain_names(&self.charger, self.protocol, self.gw);
     }
 
     /// The connection's charger id (empty before login).
@@ -58,6 +64,7 @@ impl Normalizer {
     /// Switches the protocol label (the rollout picked another codec version at login).
     pub fn set_protocol(&mut self, protocol: &'static str) {
         self.protocol = protocol;
+        self.names_plain = plain_names(&self.charger, self.protocol, self.gw);
     }
 
     /// The protocol label events carry.
@@ -95,6 +102,7 @@ impl Normalizer {
             ts_ms,
             self.protocol,
             self.gw,
+            self.names_plain && obs.charger.is_none(),
         )
     }
 
@@ -164,5 +172,34 @@ mod tests {
             ]
         );
         assert_eq!(last.id, "gw1-2a-4");
+    }
+
+    #[test]
+    fn a_view_escapes_a_charger_id_that_needs_it_like_the_event() {
+        let mut n = Normalizer::new("gw\"1", "ykc/1.6", 0x2a);
+        n.set_charger("3201\\06\"0019236");
+        let obs = Observation {
+            charger: None,
+            connector: Some(1),
+            body: EventBody::Heartbeat(HeartbeatData::default()),
+        };
+        let mut line = Vec::new();
+        n.view(&obs, 1_700_000_000_001)
+            .write_json(&mut line)
+            .unwrap();
+        let event = n.stamp_one(obs, 1_700_000_000_001);
+        let mut expected = serde_json::to_vec(&event).unwrap();
+        // The view was the first event, the stamped one the second.
+        let second = br#""id":"gw\"1-2a-2""#;
+        let first = br#""id":"gw\"1-2a-1""#;
+        let at = expected
+            .windows(second.len())
+            .position(|w| w == second)
+            .unwrap();
+        expected.splice(at..at + second.len(), first.iter().copied());
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 }
