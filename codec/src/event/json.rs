@@ -35,23 +35,14 @@ impl EventView<'_> {
         w.uint(u64::from(self.v));
         w.put(b",\"id\":");
         match self.id {
-            IdView::Id(id) => match id.inline_parts() {
-                // Event ids are `{gw}-{hex}-{decimal}`: the instance name's characters are checked like any
-                // string's.
-                _ if needs_escape(id.as_bytes()) => w.serde(&**id)?,
-                Some((bytes, len)) => {
-                    w.byte(b'"');
-                    w.put_prefix(bytes, len);
-                    w.byte(b'"');
-                }
-                None => w.quoted(id.as_bytes()),
-            },
-            IdView::Parts { prefix, conn, seq } => {
-                if !(self.names_plain && prefix == self.gw) && needs_escape(prefix.as_bytes()) {
-                    w.serde(&*EventId::compose(prefix, conn, seq))?;
+            // Event ids are `{gw}-{hex}-{decimal}`: the instance name's characters are checked like any string's.
+            IdView::Id(id) => w.string(id)?,
+            IdView::Parts { conn, seq } => {
+                if !self.names_plain && needs_escape(self.gw.as_bytes()) {
+                    w.serde(&*EventId::compose(self.gw, conn, seq))?;
                 } else {
                     w.byte(b'"');
-                    w.put_short(prefix.as_bytes());
+                    w.put_short(self.gw.as_bytes());
                     w.byte(b'-');
                     w.hex(conn);
                     w.byte(b'-');
@@ -173,19 +164,6 @@ impl<'a> Line<'a> {
     fn byte(&mut self, b: u8) {
         self.slot()[0] = b;
         self.at += 1;
-    }
-
-    /// Appends the first `len` bytes of `bytes` with one fixed-size copy.
-    #[inline(always)]
-    fn put_prefix<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
-        if N > SLOT {
-            self.put(bytes.get(..len).unwrap_or_default());
-            return;
-        }
-        if let Some(dst) = self.slot().get_mut(..N) {
-            dst.copy_from_slice(bytes);
-        }
-        self.at += len.min(N);
     }
 
     /// Appends `bytes` of any length: up to 32 bytes as overlapping fixed-size copies (no `memmove` call for the

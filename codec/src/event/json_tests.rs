@@ -345,7 +345,7 @@ proptest! {
                 &obs.body,
                 "32010600019236",
                 obs.connector,
-                IdView::Parts { prefix: &gw, conn, seq },
+                IdView::Parts { conn, seq },
                 1_700_000_000_123,
                 "ykc/1.6",
                 &gw,

@@ -244,15 +244,6 @@ impl EventId {
         ))
     }
 
-    /// The id's inline storage and length when it is kept inside the event: renderers copy the whole array (a
-    /// fixed-size copy) and keep `len` bytes.
-    pub fn inline_parts(&self) -> Option<(&[u8; 38], usize)> {
-        match &self.0 {
-            Repr::Inline { len, bytes } => Some((bytes, usize::from(*len))),
-            Repr::Heap(_) => None,
-        }
-    }
-
     /// The id's bytes (UTF-8), without the check `as_str` makes: for renderers.
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {

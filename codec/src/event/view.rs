@@ -13,10 +13,9 @@ use super::{Event, EventBody, EventId, SharedStr, EVENT_SCHEMA_VERSION};
 pub enum IdView<'a> {
     /// An id already made.
     Id(&'a EventId),
-    /// The parts of an id not made yet: rendered as [`EventId::compose`] would make it.
+    /// The parts of an id not made yet, after the view's instance name: rendered as [`EventId::compose`] would
+    /// make it from `gw`, `conn` and `seq`.
     Parts {
-        /// The gateway instance name.
-        prefix: &'a str,
         /// The connection number (rendered in hex).
         conn: u64,
         /// The event's sequence number on the connection.
@@ -90,7 +89,7 @@ impl<'a> EventView<'a> {
             v: self.v,
             id: match self.id {
                 IdView::Id(id) => id.clone(),
-                IdView::Parts { prefix, conn, seq } => EventId::compose(prefix, conn, seq),
+                IdView::Parts { conn, seq } => EventId::compose(self.gw, conn, seq),
             },
             ts: self.ts,
             charger: SharedStr::from(self.charger),

@@ -95,7 +95,6 @@ impl Normalizer {
             obs.charger.as_deref().unwrap_or(&self.charger),
             obs.connector,
             IdView::Parts {
-                prefix: self.gw,
                 conn: self.conn_id,
                 seq: self.seq,
             },
