@@ -574,39 +574,29 @@ pub(super) fn needs_escape(s: &[u8]) -> bool {
     if n >= 8 {
         let mut chunks = s.chunks_exact(8);
         for chunk in &mut chunks {
-            if word_needs_escape(word8(chunk)) {
+            if word_needs_escape(u64::from_le_bytes(word(chunk))) {
                 return true;
             }
         }
         return !chunks.remainder().is_empty()
-            && word_needs_escape(word8(s.get(n - 8..).unwrap_or_default()));
+            && word_needs_escape(u64::from_le_bytes(word(s.get(n - 8..).unwrap_or_default())));
     }
     if n >= 4 {
-        let head = word4(s.get(..4).unwrap_or_default());
-        let tail = word4(s.get(n - 4..).unwrap_or_default());
+        let head = u32::from_le_bytes(word(s.get(..4).unwrap_or_default()));
+        let tail = u32::from_le_bytes(word(s.get(n - 4..).unwrap_or_default()));
         return word_needs_escape(u64::from(head) | u64::from(tail) << 32);
     }
     s.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
 
-/// The eight bytes of `chunk` (exactly eight) as a word.
+/// The first `N` bytes of `chunk` (zeros where it is shorter), to read as a word.
 #[inline(always)]
-fn word8(chunk: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    if let Some(bytes) = chunk.get(..8) {
+fn word<const N: usize>(chunk: &[u8]) -> [u8; N] {
+    let mut word = [0u8; N];
+    if let Some(bytes) = chunk.get(..N) {
         word.copy_from_slice(bytes);
     }
-    u64::from_le_bytes(word)
-}
-
-/// The four bytes of `chunk` (exactly four) as a word.
-#[inline(always)]
-fn word4(chunk: &[u8]) -> u32 {
-    let mut word = [0u8; 4];
-    if let Some(bytes) = chunk.get(..4) {
-        word.copy_from_slice(bytes);
-    }
-    u32::from_le_bytes(word)
+    word
 }
 
 /// Whether one of the eight bytes of `x` is a `"`, `\` or control character.
