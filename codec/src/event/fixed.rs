@@ -67,6 +67,21 @@ pub(super) fn decimal<const M: usize>(text: &mut [u8; M], at: usize, mut v: u64)
     end.min(M)
 }
 
+/// Writes `v` (below 10,000) as exactly four decimal digits, leading zeros included, into `text` from `at` (digits
+/// that do not fit are left out).
+#[inline(always)]
+pub(super) fn four_digits<const M: usize>(text: &mut [u8; M], at: usize, v: u64) {
+    let (high, low) = (
+        usize::try_from(v / 100 % 100).unwrap_or(0),
+        usize::try_from(v % 100).unwrap_or(0),
+    );
+    for (i, pair) in [(at, high), (at + 2, low)] {
+        if let (Some(d), Some(s)) = (text.get_mut(i..i + 2), PAIRS.get(pair * 2..pair * 2 + 2)) {
+            d.copy_from_slice(s);
+        }
+    }
+}
+
 /// Writes `v` in lower-case hex into `text` from `at` (digits that do not fit are left out); the index after the
 /// last digit.
 #[inline(always)]
@@ -82,7 +97,7 @@ pub(super) fn hex<const M: usize>(text: &mut [u8; M], at: usize, mut v: u64) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::{copy_short, decimal, hex};
+    use super::{copy_short, decimal, four_digits, hex};
 
     #[test]
     fn short_copies_place_every_length_exactly() {
@@ -92,6 +107,20 @@ mod tests {
             copy_short(&mut dst, &src[..n]);
             assert_eq!(&dst[..n], &src[..n], "{n}");
             assert!(dst[n..].iter().all(|&b| b == 0), "{n}: wrote past the end");
+        }
+    }
+
+    #[test]
+    fn four_digits_keep_their_leading_zeros() {
+        for v in [0u64, 7, 42, 305, 1000, 9999] {
+            let mut text = [b'x'; 8];
+            four_digits(&mut text, 3, v);
+            assert_eq!(&text[3..7], format!("{v:04}").as_bytes());
+            assert_eq!(
+                (text[2], text[7]),
+                (b'x', b'x'),
+                "{v}: wrote outside its four places"
+            );
         }
     }
 

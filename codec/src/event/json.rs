@@ -10,7 +10,7 @@
 //! equal serde's for every kind, including strings that need escaping, strings of every length, and non-finite
 //! numbers.
 
-use super::fixed::{copy_short, decimal, hex};
+use super::fixed::{copy_short, decimal, four_digits, hex};
 use super::view::{EventView, IdView};
 use super::{
     AlarmData, AuthorizeData, ConnectorStatus, Event, EventBody, EventId, HeartbeatData, MeterData,
@@ -500,8 +500,7 @@ pub(super) fn float(out: &mut Vec<u8>, v: f64) {
 /// exponents, and small enough that one double's neighbours are much closer than 10^-4, so the decimal found is
 /// the only one.
 const SHORT_LIMIT: f64 = (1u64 << 40) as f64;
-/// The most fractional digits [`short_decimal`] writes, and 10 to that power.
-const SHORT_DIGITS: usize = 4;
+/// 10^4: [`short_decimal`] writes at most four fractional digits.
 const SHORT_SCALE: u64 = 10_000;
 
 /// The fast path of [`Line::float`] for what meters report: a value that is exactly the double nearest some
@@ -509,60 +508,74 @@ const SHORT_SCALE: u64 = 10_000;
 /// resolution), written at the front of `text` — the same bytes as the shortest round-trip form (`json_tests`
 /// checks it against `zmij`), without its general algorithm. The number of bytes written; 0 (nothing written) for
 /// anything else.
+///
+/// Every division is by a constant (a multiplication), and the fraction is always written as four digits of which
+/// only the significant ones are kept: a division by a power of ten chosen at run time was a hardware divide, and
+/// with the digit loops most of the float's time.
 fn short_decimal(text: &mut [u8; SLOT], v: f64) -> usize {
     let mag = v.abs();
-    let neg = v.is_sign_negative();
-    // Integers (and zero): the cast is exact below 2^40, and the text is the digits and `.0`.
-    let whole = mag as u64;
-    let (mut n, mut d) = if mag < SHORT_LIMIT && whole as f64 == mag {
-        (whole, 0)
+    // Also true for NaN. Below 2^40 the casts to i64 are exact truncations (and cheaper than casts to u64).
+    if mag.is_nan() || mag >= SHORT_LIMIT {
+        return 0;
+    }
+    let whole = mag as i64;
+    let (int, frac, digits) = if whole as f64 == mag {
+        // Integers (and zero): the digits and `.0`.
+        (whole as u64, 0, 0)
     } else {
         // If mag is the double nearest some n / 10^d (d ≤ 4), then mag · 10^4 is n · 10^(4-d) to within a few
         // units in its last place, far below 0.5: the nearest integer is that, and one further than a hair from
-        // it is no such decimal. Trailing zeros struck off give the fewest digits (two decimals with at most four
-        // digits cannot round to one double this small: they differ by 10^-4, its neighbours by < 2^-12). The
-        // cast truncates (scaled + 0.5 ≥ 0 and < 2^40 + 1): no libm `round` call.
+        // it is no such decimal. The cast truncates (scaled + 0.5 ≥ 0 and < 2^40 + 1): no libm `round` call.
         let scaled = mag * SHORT_SCALE as f64;
-        if !(1.0..SHORT_LIMIT).contains(&scaled) {
+        if scaled < 1.0 {
             return 0;
         }
-        let n = (scaled + 0.5) as u64;
+        let n = (scaled + 0.5) as i64 as u64;
         if (scaled - n as f64).abs() > scaled * 1e-12 {
             return 0;
         }
-        (n, SHORT_DIGITS)
+        let (int, frac) = (n / SHORT_SCALE, n % SHORT_SCALE);
+        // Trailing zeros struck off give the fewest digits (two decimals with at most four digits cannot round to
+        // one double this small: they differ by 10^-4, its neighbours by < 2^-12).
+        let (digits, scale) = if frac % 100 != 0 {
+            if frac % 10 != 0 {
+                (4, 10_000)
+            } else {
+                (3, 1_000)
+            }
+        } else if frac % 1_000 != 0 {
+            (2, 100)
+        } else if frac != 0 {
+            (1, 10)
+        } else {
+            // Within a hair of a whole number but not one (that was the branch above): not a short decimal.
+            return 0;
+        };
+        // The decimal, parsed, must give back exactly this double (the division of two exact values is correctly
+        // rounded, like parsing).
+        let num = int * scale + frac / (SHORT_SCALE / scale);
+        if num as f64 / scale as f64 != mag {
+            return 0;
+        }
+        (int, frac, digits)
     };
-    while d > 0 && n % 10 == 0 {
-        n /= 10;
-        d -= 1;
-    }
-    // The decimal n / 10^d, parsed, must give back exactly this double (the division of two exact values is
-    // correctly rounded, like parsing).
-    let scale = 10u64.pow(d as u32);
-    if d > 0 && n as f64 / scale as f64 != mag {
-        return 0;
-    }
     let mut at = 0;
-    if neg {
+    if v.is_sign_negative() {
         text[0] = b'-';
         at = 1;
     }
     // The integer part is below 2^40 (13 digits): with the sign, the point and four digits, 19 bytes.
-    at = decimal(text, at, n / scale);
+    at = decimal(text, at, int);
     text[at] = b'.';
     at += 1;
-    if d == 0 {
+    if digits == 0 {
         text[at] = b'0';
-        at += 1;
+        at + 1
     } else {
-        let mut frac = n % scale;
-        for slot in text[at..at + d].iter_mut().rev() {
-            *slot = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        at += d;
+        // All four places (the ones after the last significant digit are zeros), then only the significant ones.
+        four_digits(text, at, frac);
+        at + digits
     }
-    at
 }
 
 /// Whether serde_json would escape something in `s`: a `"`, `\` or control character. Eight bytes at a time (the

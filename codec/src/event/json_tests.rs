@@ -263,6 +263,11 @@ fn the_short_decimal_float_path_writes_the_shortest_round_trip_form() {
         12345678.9012,
         109951162.7775,
         0.30000000000000004,
+        // One unit in the last place off a whole number: within the fast path's tolerance of it, but not it.
+        5.000000000000001,
+        4.999999999999999,
+        1234.0000000000002,
+        -7.000000000000001,
     ] {
         assert_eq!(float_text(v), zmij_text(v), "{v:e}");
     }
@@ -273,6 +278,13 @@ proptest! {
     fn short_decimals_render_like_zmij(n in 0u64..(1 << 42), d in 0u32..7, neg in any::<bool>()) {
         let v = (n as f64) / 10f64.powi(d as i32);
         let v = if neg { -v } else { v };
+        prop_assert_eq!(float_text(v), zmij_text(v));
+    }
+
+    #[test]
+    fn doubles_next_to_short_decimals_render_like_zmij(n in 0u64..(1 << 30), d in 0u32..5, up in any::<bool>()) {
+        let v = (n as f64) / 10f64.powi(d as i32);
+        let v = if up { v.next_up() } else { v.next_down() };
         prop_assert_eq!(float_text(v), zmij_text(v));
     }
 
