@@ -30,7 +30,21 @@ impl EventView<'_> {
     /// `serde_json::to_writer` of that [`Event`]. On error (only possible from serde for the rare kinds) `out` may
     /// hold a partial document: the caller truncates.
     pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        let mut w = Line::new(out);
+        self.render(&mut Line::new(out))
+    }
+
+    /// Writes the same JSON as [`write_json`](Self::write_json) at `at` in `out`, over whatever bytes are there
+    /// (`out` grows when it is too short), and returns where the JSON ends; the bytes after it are left as they
+    /// were. For a buffer that is reused at its full length with a length of its own kept beside it: appending
+    /// zeroes the room ahead of each event, which this needs only when `out` grows. On error the bytes from `at`
+    /// on mean nothing.
+    pub fn write_json_at(&self, out: &mut Vec<u8>, at: usize) -> Result<usize, serde_json::Error> {
+        let mut w = Line::at(out, at);
+        self.render(&mut w)?;
+        Ok(w.at)
+    }
+
+    fn render(&self, w: &mut Line<'_>) -> Result<(), serde_json::Error> {
         w.put(b"{\"v\":");
         w.uint(u64::from(self.v));
         w.put(b",\"id\":");
@@ -65,7 +79,7 @@ impl EventView<'_> {
         // Kind names are ASCII identifiers: nothing to escape.
         w.put_short(self.body.kind().as_bytes());
         w.put(b"\",\"data\":");
-        body(&mut w, self.body)?;
+        body(w, self.body)?;
         w.put(b",\"gw\":");
         w.name(self.gw, self.names_plain)?;
         w.byte(b'}');
@@ -106,6 +120,9 @@ struct Line<'a> {
     out: &'a mut Vec<u8>,
     at: usize,
     spare: [u8; SLOT],
+    /// Whether dropping the line cuts `out` back to what was written (appending), or leaves its length
+    /// ([`EventView::write_json_at`]).
+    truncate: bool,
 }
 
 /// The most one fixed-size write covers: a number's text, a short string.
@@ -119,6 +136,20 @@ impl<'a> Line<'a> {
             out,
             at,
             spare: [0; SLOT],
+            truncate: true,
+        }
+    }
+
+    /// A line written at `at`, over what `out` holds there; only room `out` lacks is zeroed.
+    fn at(out: &'a mut Vec<u8>, at: usize) -> Self {
+        if out.len() < at + AHEAD {
+            out.resize(at + AHEAD, 0);
+        }
+        Line {
+            out,
+            at,
+            spare: [0; SLOT],
+            truncate: false,
         }
     }
 
@@ -269,7 +300,9 @@ impl<'a> Line<'a> {
 
 impl Drop for Line<'_> {
     fn drop(&mut self) {
-        self.out.truncate(self.at);
+        if self.truncate {
+            self.out.truncate(self.at);
+        }
     }
 }
 

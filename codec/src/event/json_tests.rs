@@ -15,6 +15,17 @@ fn assert_same_bytes(ev: &Event) {
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(&expected)
     );
+    // Written over stale bytes in a reused buffer (what the JSON-lines sink does): the same bytes, nothing before
+    // them touched, whether the buffer has room to spare or must grow.
+    for len in [7, 7 + 4096] {
+        let mut reused = vec![b'\xff'; len];
+        let end = ev.view().write_json_at(&mut reused, 7).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&reused[7..end]),
+            String::from_utf8_lossy(&expected)
+        );
+        assert_eq!(&reused[..7], &[b'\xff'; 7]);
+    }
 }
 
 fn event(connector: Option<u16>, body: EventBody) -> Event {

@@ -38,7 +38,21 @@ fn slot() -> usize {
 /// One shard's buffer, on a cache line of its own so two workers never share one.
 #[repr(align(128))]
 #[derive(Default)]
-struct Shard(Mutex<Vec<u8>>);
+struct Shard(Mutex<Lines>);
+
+/// Rendered lines: the first `len` bytes of `bytes`. The vector keeps its full length when emptied (what lies
+/// past `len` is stale), so a line is written over it ([`EventView::write_json_at`]) without zeroing room first.
+#[derive(Default)]
+struct Lines {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Lines {
+    fn written(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
 
 /// The publishing side: per-thread buffers of rendered lines.
 pub struct LineBuffers {
@@ -71,24 +85,27 @@ impl LineBuffers {
         let Some(shard) = self.shards.get(slot()) else {
             return false;
         };
-        let mut buf = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if buf.len() >= self.limit {
+        let mut guard = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let lines = &mut *guard;
+        if lines.len >= self.limit {
             return false;
         }
-        let was_empty = buf.is_empty();
-        let mark = buf.len();
-        let ok = match ev.write_json(&mut buf) {
-            Ok(()) => {
-                buf.push(b'\n');
+        let was_empty = lines.len == 0;
+        let ok = match ev.write_json_at(&mut lines.bytes, lines.len) {
+            Ok(end) => {
+                match lines.bytes.get_mut(end) {
+                    Some(b) => *b = b'\n',
+                    None => lines.bytes.push(b'\n'),
+                }
+                lines.len = end + 1;
                 true
             }
             Err(e) => {
-                buf.truncate(mark);
                 tracing::error!(error = %e, charger = ev.charger, "event not serializable");
                 false
             }
         };
-        drop(buf);
+        drop(guard);
         if ok && was_empty {
             // The writer may be parked on empty buffers.
             if let Some(t) = self.writer.get() {
@@ -111,20 +128,20 @@ impl LineBuffers {
         }
     }
 
-    /// Moves every buffer's bytes to `out` (swapping, so capacities are kept on both sides); the number of bytes.
-    fn collect(&self, spare: &mut Vec<u8>, out: &mut impl Write) -> std::io::Result<usize> {
+    /// Moves every buffer's lines to `out` (swapping, so the vectors are kept on both sides); the number of bytes.
+    fn collect(&self, spare: &mut Lines, out: &mut impl Write) -> std::io::Result<usize> {
         let mut n = 0;
         for shard in self.shards.iter() {
             {
-                let mut buf = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
-                if buf.is_empty() {
+                let mut lines = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
+                if lines.len == 0 {
                     continue;
                 }
-                std::mem::swap(&mut *buf, spare);
+                std::mem::swap(&mut *lines, spare);
             }
-            out.write_all(spare)?;
-            n += spare.len();
-            spare.clear();
+            out.write_all(spare.written())?;
+            n += spare.len;
+            spare.len = 0;
         }
         Ok(n)
     }
@@ -141,7 +158,7 @@ impl LineBuffers {
 
     fn write_loop(&self, mut out: impl Write) -> std::io::Result<()> {
         let _ = self.writer.set(std::thread::current());
-        let mut spare = Vec::new();
+        let mut spare = Lines::default();
         loop {
             // Read before collecting: a close seen here means every line offered before it is collected below.
             let closed = self.closed.load(Ordering::Acquire);
@@ -166,5 +183,57 @@ impl std::fmt::Debug for LineBuffers {
         f.debug_struct("LineBuffers")
             .field("limit", &self.limit)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LineBuffers, Lines};
+    use chargegate_codec::event::{
+        AlarmData, CommandResultData, CommandStatus, Event, EventBody, Observation,
+    };
+
+    fn event(body: EventBody) -> Event {
+        Event::stamp(
+            Observation::charger("C1", body),
+            "e1",
+            1_700_000_000_000,
+            "C1",
+            "ykc/1.6",
+            "gw",
+        )
+    }
+
+    /// Long and short lines, through the hand-written renderer (an alarm) and through serde (a command result).
+    #[test]
+    fn lines_written_over_a_reused_buffer_carry_no_stale_bytes() {
+        let alarm = |text: String| {
+            event(EventBody::Alarm(AlarmData {
+                code: "ykc.hw.emergency_stop".into(),
+                severity: "critical".into(),
+                text,
+                active: true,
+            }))
+        };
+        let (long, short) = (alarm("x".repeat(3000)), alarm("ok".into()));
+        let result = event(EventBody::CommandResult(CommandResultData {
+            command_id: "c1".into(),
+            command: "start".into(),
+            status: CommandStatus::Accepted,
+            detail: serde_json::Value::String("y".repeat(2000)),
+        }));
+        let order = [&long, &short, &short, &result, &short, &long, &short];
+        let lines = LineBuffers::new(1 << 20);
+        let mut spare = Lines::default();
+        let mut out = Vec::new();
+        for ev in order {
+            assert!(lines.offer(&ev.view()));
+            lines.collect(&mut spare, &mut out).unwrap();
+        }
+        let expected: String = order
+            .iter()
+            .map(|ev| serde_json::to_string(ev).unwrap() + "\n")
+            .collect();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 }
