@@ -32,8 +32,8 @@ impl MetricsObserver {
 }
 
 impl ConnectionObserver for MetricsObserver {
-    fn frame_in(&self, message_type: &'static str) {
-        self.with(|m| m.frame_in(message_type));
+    fn frames_in(&self, message_type: &'static str, n: u64) {
+        self.with(|m| m.frames_in(message_type, n));
     }
 
     fn frame_out(&self, what: Outbound) {

@@ -90,12 +90,12 @@ impl ProtocolMetrics {
         }
     }
 
-    /// Counts one inbound frame of `frame_type` (a static name such as `"0x03"` or `"Heartbeat"`).
-    pub fn frame_in(&mut self, frame_type: &'static str) {
+    /// Counts `n` inbound frames of `frame_type` (a static name such as `"0x03"` or `"Heartbeat"`).
+    pub fn frames_in(&mut self, frame_type: &'static str, n: u64) {
         let (vec, proto) = (&self.metrics.frames_in, &self.protocol);
         self.frames_in
             .get(frame_type, || vec.with_label_values(&[proto, frame_type]))
-            .inc();
+            .inc_by(n);
     }
 
     /// Counts one outbound frame.

@@ -239,8 +239,8 @@ mod tests {
         m.connection("ykc", 1).opened();
         m.refused.with_label_values(&["ykc", "denied"]).inc();
         let mut p = m.protocol("ykc");
-        p.frame_in("0x03");
-        p.frame_in("0x03");
+        p.frames_in("0x03", 1);
+        p.frames_in("0x03", 2);
         let text = m.render().unwrap();
         assert!(
             text.contains("chargegate_connections{listener=\"ykc\",worker=\"1\"} 1"),
@@ -249,7 +249,7 @@ mod tests {
         assert!(text.contains(
             "chargegate_connections_refused_total{listener=\"ykc\",reason=\"denied\"} 1"
         ));
-        assert!(text.contains("chargegate_frames_in_total{protocol=\"ykc\",type=\"0x03\"} 2"));
+        assert!(text.contains("chargegate_frames_in_total{protocol=\"ykc\",type=\"0x03\"} 3"));
     }
 
     #[test]

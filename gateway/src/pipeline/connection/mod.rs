@@ -31,6 +31,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 
+use observer::Tally;
 pub use observer::{ConnectionObserver, NoopObserver, Outbound};
 pub use outbox::Outbox;
 
@@ -472,26 +473,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // One reading of the clocks for the frames of one read: they arrived together (two clock reads per
         // frame were ~2 % of a worker's time at 150k frames/s).
         let now = Now::read(&self.ctx.clock);
-        loop {
-            match self.next_frame()? {
-                Some(frame) if needs_await(&frame) => return Ok(Some(frame)),
-                Some(frame) => {
+        let mut tally = Tally::default();
+        let drained = loop {
+            match self.next_frame(&mut tally) {
+                Ok(Some(frame)) if needs_await(&frame) => break Ok(Some(frame)),
+                Ok(Some(frame)) => {
                     if let Some(reason) = self.frame_now(frame, now) {
-                        return Err(reason);
+                        break Err(reason);
                     }
                 }
-                None => return Ok(None),
+                other => break other,
             }
-        }
+        };
+        tally.report(&*self.ctx.observer);
+        drained
     }
 
-    /// The next whole frame in the inbound buffer (`None`: more bytes needed), counting and dead-lettering
-    /// rejected ones on the way; `Err` closes the connection.
-    fn next_frame(&mut self) -> Result<Option<DecodedFrame>, CloseReason> {
+    /// The next whole frame in the inbound buffer (`None`: more bytes needed), counting it in `tally` and
+    /// counting and dead-lettering rejected ones on the way; `Err` closes the connection.
+    fn next_frame(&mut self, tally: &mut Tally) -> Result<Option<DecodedFrame>, CloseReason> {
         let Some(mut buf) = self.inbound.take() else {
             return Ok(None);
         };
-        let next = self.decode_from(&mut buf);
+        let next = self.decode_from(&mut buf, tally);
         if !buf.is_empty() {
             self.inbound = Some(buf);
         }
@@ -499,7 +503,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     }
 
     /// [`Driver::next_frame`] on a buffer taken out of the driver (the codec and the driver are borrowed at once).
-    fn decode_from(&mut self, buf: &mut BytesMut) -> Result<Option<DecodedFrame>, CloseReason> {
+    fn decode_from(
+        &mut self,
+        buf: &mut BytesMut,
+        tally: &mut Tally,
+    ) -> Result<Option<DecodedFrame>, CloseReason> {
         loop {
             match self.conn.decode(buf) {
                 // What the codec leaves buffered is the start of one frame: more than the limit and that frame
@@ -514,7 +522,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     return Err(self.frame_too_long(frame.raw.len()));
                 }
                 Ok(Some(Inbound::Frame(frame))) => {
-                    self.ctx.observer.frame_in(frame.message_type);
+                    tally.count(frame.message_type, &*self.ctx.observer);
                     return Ok(Some(frame));
                 }
                 Ok(Some(Inbound::Rejected(rejected))) => {
