@@ -129,15 +129,12 @@ struct Line<'a> {
 const SLOT: usize = 32;
 
 impl<'a> Line<'a> {
+    /// A line appended to `out`, which dropping the line cuts back to what was written.
     fn new(out: &'a mut Vec<u8>) -> Self {
         let at = out.len();
-        out.resize(at + AHEAD, 0);
-        Line {
-            out,
-            at,
-            spare: [0; SLOT],
-            truncate: true,
-        }
+        let mut line = Self::at(out, at);
+        line.truncate = true;
+        line
     }
 
     /// A line written at `at`, over what `out` holds there; only room `out` lacks is zeroed.

@@ -189,20 +189,8 @@ impl std::fmt::Debug for LineBuffers {
 #[cfg(test)]
 mod tests {
     use super::{LineBuffers, Lines};
-    use chargegate_codec::event::{
-        AlarmData, CommandResultData, CommandStatus, Event, EventBody, Observation,
-    };
-
-    fn event(body: EventBody) -> Event {
-        Event::stamp(
-            Observation::charger("C1", body),
-            "e1",
-            1_700_000_000_000,
-            "C1",
-            "ykc/1.6",
-            "gw",
-        )
-    }
+    use crate::route::tests::event;
+    use chargegate_codec::event::{AlarmData, CommandResultData, CommandStatus, EventBody};
 
     /// Long and short lines, through the hand-written renderer (an alarm) and through serde (a command result).
     #[test]
@@ -232,7 +220,7 @@ mod tests {
         }
         let expected: String = order
             .iter()
-            .map(|ev| serde_json::to_string(ev).unwrap() + "\n")
+            .map(|ev| serde_json::to_string(&***ev).unwrap() + "\n")
             .collect();
         assert_eq!(String::from_utf8(out).unwrap(), expected);
     }

@@ -6,7 +6,8 @@ use crate::metrics::Metrics;
 use chargegate_codec::event::{CommandResultData, CommandStatus, HeartbeatData, Observation};
 use chargegate_codec::event::{Event, EventBody};
 
-fn event(body: EventBody) -> Arc<Event> {
+/// An event of `body` from charger `C1` (also the line buffers' tests' event).
+pub(super) fn event(body: EventBody) -> Arc<Event> {
     Arc::new(Event::stamp(
         Observation::charger("C1", body),
         "e1",
