@@ -567,23 +567,24 @@ fn short_decimal(text: &mut [u8; SLOT], v: f64) -> usize {
         let (int, frac) = (n / SHORT_SCALE, n % SHORT_SCALE);
         // Trailing zeros struck off give the fewest digits (two decimals with at most four digits cannot round to
         // one double this small: they differ by 10^-4, its neighbours by < 2^-12).
-        let (digits, scale) = if frac % 100 != 0 {
+        // Each arm divides by its own constant: `frac / (SHORT_SCALE / scale)` would be a hardware divide again.
+        let (digits, scale, kept) = if frac % 100 != 0 {
             if frac % 10 != 0 {
-                (4, 10_000)
+                (4, 10_000, frac)
             } else {
-                (3, 1_000)
+                (3, 1_000, frac / 10)
             }
         } else if frac % 1_000 != 0 {
-            (2, 100)
+            (2, 100, frac / 100)
         } else if frac != 0 {
-            (1, 10)
+            (1, 10, frac / 1_000)
         } else {
             // Within a hair of a whole number but not one (that was the branch above): not a short decimal.
             return 0;
         };
         // The decimal, parsed, must give back exactly this double (the division of two exact values is correctly
         // rounded, like parsing).
-        let num = int * scale + frac / (SHORT_SCALE / scale);
+        let num = int * scale + kept;
         if num as f64 / scale as f64 != mag {
             return 0;
         }
